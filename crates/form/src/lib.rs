@@ -1,0 +1,1 @@
+//! fieldpost-form

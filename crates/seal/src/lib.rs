@@ -1,0 +1,1 @@
+//! fieldpost-seal
