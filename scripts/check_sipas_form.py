@@ -12,6 +12,9 @@ What it checks, and why:
 4. sample-answers.json answers every question of the form that can be answered (all are
    relevant for that respondent), with values the question accepts; sample-answers-invalid.json
    differs from it in exactly one step.
+5. With a JDK present, JavaRosa (ODK Collect's engine) runs both sample interviews
+   (scripts/javarosa_run.py): the first completes, the second fails on exactly the
+   age-group constraint (phan_a/nhom_tuoi).
 
 Usage: python3 scripts/check_sipas_form.py [--no-odk-validate]
 Exit 0 when everything holds, 1 otherwise (each problem on its own line).
@@ -24,6 +27,7 @@ import csv
 import io
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import unicodedata
@@ -188,6 +192,28 @@ def value_problem(typ: list[str], value, lists, answers) -> str | None:
     return None
 
 
+def check_javarosa(problems: list[str]) -> None:
+    if shutil.which("java") is None or shutil.which("javac") is None or not XFORM_OUT.exists():
+        print("JavaRosa run skipped (no JDK, or no XForm)")
+        return
+    runner = Path(__file__).resolve().parent / "javarosa_run.py"
+    expected = {"sample-answers.json": (0, []),
+                "sample-answers-invalid.json": (1, ["phan_a/nhom_tuoi"])}
+    for name, (code, failing) in expected.items():
+        run = subprocess.run(
+            [sys.executable, str(runner), str(XFORM_OUT), "--answers", str(SOURCE / name)],
+            capture_output=True, text=True,
+        )
+        errors = [line.split("\t")[1] for line in run.stdout.splitlines() if line.startswith("ERROR\t")]
+        if run.returncode != code or errors != failing:
+            problems.append(
+                f"JavaRosa on {name}: exit {run.returncode}, failing {errors}; expected exit {code}, "
+                f"failing {failing}. {run.stderr.strip()}"
+            )
+        else:
+            print(f"JavaRosa on {name}: exit {code} as expected")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-odk-validate", action="store_true",
@@ -198,6 +224,7 @@ def main() -> int:
     check_languages(problems)
     check_pyxform(problems, odk_validate=not args.no_odk_validate)
     check_answers(problems)
+    check_javarosa(problems)
     for p in problems:
         print(f"problem: {p}", file=sys.stderr)
     fields = form_fields()
