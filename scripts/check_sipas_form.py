@@ -9,12 +9,15 @@ What it checks, and why:
 3. pyxform, the reference XLSForm compiler, converts the workbook with no error and no
    warning; with Java present, ODK Validate (JavaRosa, shipped inside pyxform) parses the
    result too. The XForm is written to target/sipas/sipas_household.xml.
-4. sample-answers.json answers every question of the form that can be answered (all are
-   relevant for that respondent), with values the question accepts; sample-answers-invalid.json
-   differs from it in exactly one step.
-5. With a JDK present, JavaRosa (ODK Collect's engine) runs both sample interviews
-   (scripts/javarosa_run.py): the first completes, the second fails on exactly the
-   age-group constraint (phan_a/nhom_tuoi).
+4. The sample interviews name real fields with values the question accepts (a commune
+   inside the chosen province); sample-answers.json answers every question of the form (all
+   are relevant for that respondent); sample-answers-invalid.json differs from it in exactly
+   one step; sample-answers-no-procedure.json takes the other branches (no specify texts,
+   no Câu 4, no service rows).
+5. With a JDK present, JavaRosa (ODK Collect's engine) runs the three sample interviews
+   (scripts/javarosa_run.py): the full one and the no-procedure one complete, the invalid one
+   fails on exactly the age-group constraint (phan_a/nhom_tuoi); in the no-procedure one the
+   service rows 15-33 are not relevant.
 
 Usage: python3 scripts/check_sipas_form.py [--no-odk-validate]
 Exit 0 when everything holds, 1 otherwise (each problem on its own line).
@@ -49,6 +52,14 @@ XFORM_OUT = REPO / "target" / "sipas" / "sipas_household.xml"
 LANGS = ("Tiếng Việt (vi)", "English (en)")
 PAIRED = ("label", "hint", "required_message", "constraint_message")
 # Types that hold no answer a respondent gives.
+# Sample interview -> (JavaRosa exit code, paths failing, path prefixes that must not be relevant).
+SAMPLES = {
+    "sample-answers.json": (0, [], []),
+    "sample-answers-invalid.json": (1, ["phan_a/nhom_tuoi"], []),
+    "sample-answers-no-procedure.json": (
+        0, [], ["phan_b/c9/c9_dich_vu/", "phan_b/c4", "phan_a/dan_toc_khac", "phan_b/c2_khac"],
+    ),
+}
 NOT_ANSWERED = {"note", "calculate", "start", "end", "today", "deviceid", "username",
                 "phonenumber", "audit", "hidden"}
 
@@ -143,7 +154,7 @@ def check_answers(problems: list[str]) -> None:
     fields = form_fields()
     lists = choice_lists()
     files = {}
-    for name in ("sample-answers.json", "sample-answers-invalid.json"):
+    for name in SAMPLES:
         try:
             steps = json.loads((SOURCE / name).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
@@ -165,7 +176,7 @@ def check_answers(problems: list[str]) -> None:
             for path, row in fields.items():
                 if row["type"].split()[0] not in NOT_ANSWERED and path not in answers:
                     problems.append(f"{name}: question {path} is not answered")
-    valid, invalid = files.values()
+    valid, invalid = files["sample-answers.json"], files["sample-answers-invalid.json"]
     differing = [i for i, (a, b) in enumerate(zip(valid, invalid)) if a != b]
     if len(valid) != len(invalid) or len(differing) != 1:
         problems.append("sample-answers-invalid.json must differ from sample-answers.json in exactly one step")
@@ -197,18 +208,20 @@ def check_javarosa(problems: list[str]) -> None:
         print("JavaRosa run skipped (no JDK, or no XForm)")
         return
     runner = Path(__file__).resolve().parent / "javarosa_run.py"
-    expected = {"sample-answers.json": (0, []),
-                "sample-answers-invalid.json": (1, ["phan_a/nhom_tuoi"])}
-    for name, (code, failing) in expected.items():
+    for name, (code, failing, hidden) in SAMPLES.items():
         run = subprocess.run(
             [sys.executable, str(runner), str(XFORM_OUT), "--answers", str(SOURCE / name)],
             capture_output=True, text=True,
         )
-        errors = [line.split("\t")[1] for line in run.stdout.splitlines() if line.startswith("ERROR\t")]
-        if run.returncode != code or errors != failing:
+        lines = [line.split("\t") for line in run.stdout.splitlines()]
+        errors = [cells[1] for cells in lines if cells[0] == "ERROR"]
+        shown = {cells[0] for cells in lines if cells[0] != "ERROR" and cells[1] == "1"}
+        wrongly_shown = sorted(p for p in shown if any(p.startswith(h) for h in hidden))
+        if run.returncode != code or errors != failing or wrongly_shown:
             problems.append(
-                f"JavaRosa on {name}: exit {run.returncode}, failing {errors}; expected exit {code}, "
-                f"failing {failing}. {run.stderr.strip()}"
+                f"JavaRosa on {name}: exit {run.returncode}, failing {errors}, relevant {wrongly_shown}; "
+                f"expected exit {code}, failing {failing}, none relevant under {hidden}. "
+                f"{run.stderr.strip()}"
             )
         else:
             print(f"JavaRosa on {name}: exit {code} as expected")
