@@ -201,9 +201,10 @@ def write_source(out: Path, version: str, warnings: list[str], provinces, commun
         "",
         "## Disagreements inside the package data",
         "",
-        "The commune kind is taken from the official name. The package's separate `wardType` "
-        "column disagrees with the name for these units (unverified which is right; the name "
-        "is what the resolutions print):",
+        "The commune kind is taken from the unit's name (`Xã …`, `Phường …`, `Đặc khu …`). The "
+        "package's separate `wardType` column disagrees with the name for the units below; which "
+        "of the two is right is unverified (the name is what people see, and the totals by kind "
+        "are the official 2,621 / 687 / 13 either way, as the disagreements cancel out):",
         "",
     ]
     lines += [f"- {w}" for w in warnings] or ["- none"]
