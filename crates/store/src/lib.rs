@@ -23,7 +23,17 @@
 //! calls [`Store::set_answer`] and [`Store::complete`]. Batches are opaque
 //! bytes sealed by `fieldpost-seal`.
 
+mod answers;
+mod assignments;
+mod clock;
+pub mod crypto;
 mod error;
+mod interviews;
+mod keyring;
+mod nonresponse;
+mod outbox;
+mod paradata;
+mod purge;
 pub mod schema;
 
 use std::io::Read;
@@ -32,13 +42,26 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use uuid::Uuid;
 
+pub use answers::Answer;
+pub use assignments::{
+    Assignment, AssignmentGroup, AssignmentKind, AssignmentStatus, AssignmentView, NewAssignment,
+    Personal, Unit,
+};
 pub use error::{Result, StoreError};
+pub use interviews::{Interview, InterviewStatus, Progress};
+pub use nonresponse::{
+    NonResponse, NonResponseCode, NonResponseOutcome, ReleaseRule, ReserveRelease,
+};
+pub use outbox::{BatchState, OutboxBatch, SyncLogEntry};
+pub use paradata::{ParadataEvent, ParadataRecord};
+pub use purge::PurgeReport;
 
 /// The device store: an open SQLite file, locked until [`Store::unlock`].
 pub struct Store {
     conn: Connection,
     path: PathBuf,
     device_id: Uuid,
+    key: Option<crypto::DataKey>,
 }
 
 impl std::fmt::Debug for Store {
@@ -46,6 +69,7 @@ impl std::fmt::Debug for Store {
         f.debug_struct("Store")
             .field("path", &self.path)
             .field("device_id", &self.device_id)
+            .field("unlocked", &self.key.is_some())
             .finish()
     }
 }
@@ -125,6 +149,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             device_id,
+            key: None,
         })
     }
 
@@ -163,6 +188,11 @@ impl Store {
     pub fn set_max_pages(&self, pages: u32) -> Result<()> {
         self.conn.pragma_update(None, "max_page_count", pages)?;
         Ok(())
+    }
+
+    /// The data key, or [`StoreError::Locked`].
+    fn key(&self) -> Result<&crypto::DataKey> {
+        self.key.as_ref().ok_or(StoreError::Locked)
     }
 }
 

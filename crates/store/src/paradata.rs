@@ -1,0 +1,133 @@
+//! Paradata: how the interview happened (questions entered and left, answers
+//! changed, GPS fixes). The kind and time stay in clear for counting; the
+//! payload (paths, old and new values, coordinates) is encrypted.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::assignments::parse_uuid;
+use crate::{Result, Store, clock, crypto};
+
+/// One thing that happened during an interview.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ParadataEvent {
+    QuestionEntered {
+        path: String,
+    },
+    QuestionLeft {
+        path: String,
+    },
+    /// Written by [`Store::set_answer`] itself, in the same transaction.
+    AnswerChanged {
+        path: String,
+        from: Option<Value>,
+        to: Option<Value>,
+    },
+    RepeatRowAdded {
+        repeat: String,
+        index: u32,
+    },
+    RepeatRowRemoved {
+        repeat: String,
+        index: u32,
+    },
+    /// Only where the enumerator allowed location.
+    GpsFix {
+        latitude: f64,
+        longitude: f64,
+        accuracy_m: Option<f64>,
+    },
+}
+
+impl ParadataEvent {
+    /// The kind name stored in clear.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ParadataEvent::QuestionEntered { .. } => "question_entered",
+            ParadataEvent::QuestionLeft { .. } => "question_left",
+            ParadataEvent::AnswerChanged { .. } => "answer_changed",
+            ParadataEvent::RepeatRowAdded { .. } => "repeat_row_added",
+            ParadataEvent::RepeatRowRemoved { .. } => "repeat_row_removed",
+            ParadataEvent::GpsFix { .. } => "gps_fix",
+        }
+    }
+}
+
+/// A stored event with its id and UTC time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParadataRecord {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub event: ParadataEvent,
+}
+
+impl Store {
+    /// Record a paradata event of a (not purged) interview at time `at`.
+    pub fn record_paradata(
+        &mut self,
+        interview_id: Uuid,
+        at: DateTime<Utc>,
+        event: &ParadataEvent,
+    ) -> Result<Uuid> {
+        let key = self.key()?;
+        crate::interviews::find(&self.conn, interview_id)?;
+        insert(&self.conn, key, interview_id, at, event)
+    }
+
+    /// All paradata of an interview, in time order.
+    pub fn paradata(&self, interview_id: Uuid) -> Result<Vec<ParadataRecord>> {
+        let key = self.key()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, at, payload FROM paradata WHERE interview_id = ?1 ORDER BY at, id",
+        )?;
+        let interview = interview_id.to_string();
+        let rows = stmt.query_map([&interview], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, at, payload) = row?;
+            let plain = key.open(
+                &crypto::aad("paradata", &[&interview, &id]),
+                &payload,
+                &format!("paradata {id}"),
+            )?;
+            out.push(ParadataRecord {
+                id: parse_uuid(&id)?,
+                at: clock::parse(&at)?,
+                event: serde_json::from_slice(&plain)?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Insert one event (inside the caller's transaction, if any).
+pub(crate) fn insert(
+    conn: &Connection,
+    key: &crypto::DataKey,
+    interview_id: Uuid,
+    at: DateTime<Utc>,
+    event: &ParadataEvent,
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    let interview = interview_id.to_string();
+    let sid = id.to_string();
+    let payload = key.seal(
+        &crypto::aad("paradata", &[&interview, &sid]),
+        &serde_json::to_vec(event)?,
+    )?;
+    conn.execute(
+        "INSERT INTO paradata (id, interview_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![sid, interview, event.kind(), clock::fmt(at), payload],
+    )?;
+    Ok(id)
+}
