@@ -108,7 +108,13 @@ impl Store {
             .map(|t| t.parse())
             .transpose()
             .map_err(|e| StoreError::Damaged(format!("stored outbox sequence: {e}")))?;
-        let sequence = last.unwrap_or(0) + 1;
+        // The counter survives purges; the table guards against a counter
+        // that is behind (a store written before the counter existed).
+        let in_table: u64 =
+            tx.query_row("SELECT coalesce(max(sequence), 0) FROM outbox", [], |r| {
+                r.get(0)
+            })?;
+        let sequence = last.unwrap_or(0).max(in_table) + 1;
         let bytes = seal(sequence).map_err(|e| StoreError::Seal(e.to_string()))?;
         let sha = digest(&SHA256, &bytes);
         tx.execute(

@@ -1,0 +1,212 @@
+//! Encryption at rest, checked on the real file bytes.
+
+mod common;
+
+use common::{PIN, VERSION, fixture};
+use fieldpost_store::{NonResponse, NonResponseCode, ParadataEvent, Store, StoreError, crypto};
+use serde_json::json;
+
+/// Does `needle` occur in the main file or its -wal / -journal companions?
+fn found_on_disk(path: &std::path::Path, needle: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    for suffix in ["", "-wal", "-journal", "-shm"] {
+        let file = format!("{}{suffix}", path.display());
+        if let Ok(bytes) = std::fs::read(&file) {
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                hits.push(file);
+            }
+        }
+    }
+    hits
+}
+
+#[test]
+fn no_answer_name_phone_or_note_in_the_raw_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.db");
+    let mut f = fixture(&path);
+    let i = f
+        .store
+        .start_or_resume(f.officials[0].id, VERSION, "e")
+        .unwrap()
+        .id;
+    let secrets = [
+        "Chairman Tran takes bribes",
+        "Nguyen Thi Secretanswer",
+        "gps-secret-marker",
+    ];
+    f.store
+        .set_answer(i, "q10_other", &json!(secrets[0]))
+        .unwrap();
+    f.store
+        .set_answer(i, "members[0]/name", &json!(secrets[1]))
+        .unwrap();
+    f.store
+        .set_answer(i, "members[0]/name", &json!("changed"))
+        .unwrap();
+    f.store
+        .record_paradata(
+            i,
+            chrono::Utc::now(),
+            &ParadataEvent::QuestionEntered {
+                path: secrets[2].into(),
+            },
+        )
+        .unwrap();
+    let j = f
+        .store
+        .start_or_resume(f.officials[1].id, VERSION, "e")
+        .unwrap()
+        .id;
+    f.store
+        .record_non_response(
+            j,
+            &NonResponse {
+                code: NonResponseCode::Refused,
+                note: Some("Mr Hoang shouted".into()),
+                revisit_at: None,
+            },
+        )
+        .unwrap();
+
+    let mut needles: Vec<String> = secrets.iter().map(|s| s.to_string()).collect();
+    needles.push("Mr Hoang shouted".into());
+    for a in f.officials.iter().chain(&f.reserves) {
+        needles.push(a.personal.name.clone());
+        needles.push(a.personal.address.clone());
+    }
+    needles.push("0912 345 678".into());
+    // While open (data in the -wal) and after close (checkpointed into the main file).
+    for n in &needles {
+        assert_eq!(
+            found_on_disk(&path, n),
+            Vec::<String>::new(),
+            "{n:?} readable on disk while open"
+        );
+    }
+    // The test would be meaningless if clear text could never be found: a
+    // non-personal field (the village code) must be visible.
+    assert!(
+        !found_on_disk(&path, "00004").is_empty(),
+        "commune codes are stored in clear"
+    );
+    drop(f);
+    for n in &needles {
+        assert_eq!(
+            found_on_disk(&path, n),
+            Vec::<String>::new(),
+            "{n:?} readable on disk after close"
+        );
+    }
+    let mut store = Store::open(&path).unwrap();
+    store.unlock(PIN).unwrap();
+    assert_eq!(store.answers(i).unwrap()[0].value, json!("changed"));
+}
+
+#[test]
+fn wrong_pin_is_refused_and_change_pin_rewraps_without_reencrypting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.db");
+    let mut f = fixture(&path);
+    let i = f
+        .store
+        .start_or_resume(f.officials[0].id, VERSION, "e")
+        .unwrap()
+        .id;
+    f.store.set_answer(i, "age", &json!(41)).unwrap();
+    drop(f);
+
+    let answer_blob = || -> Vec<u8> {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.query_row("SELECT value FROM answer", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = answer_blob();
+
+    let mut store = Store::open(&path).unwrap();
+    assert!(matches!(store.unlock("0000"), Err(StoreError::WrongPin)));
+    assert!(!store.is_unlocked());
+    assert!(matches!(
+        store.change_pin("0000", "1357"),
+        Err(StoreError::WrongPin)
+    ));
+    store.change_pin(PIN, "1357").unwrap();
+    drop(store);
+    assert_eq!(
+        answer_blob(),
+        before,
+        "changing the PIN must not re-encrypt answers"
+    );
+
+    let mut store = Store::open(&path).unwrap();
+    assert!(
+        matches!(store.unlock(PIN), Err(StoreError::WrongPin)),
+        "old PIN no longer works"
+    );
+    store.unlock("1357").unwrap();
+    assert_eq!(store.answers(i).unwrap()[0].value, json!(41));
+    let (kdf, iterations, salt) = store.kdf_parameters().unwrap().unwrap();
+    assert_eq!((kdf.as_str(), salt), (crypto::KDF_NAME, crypto::SALT_LEN));
+    assert!(
+        iterations >= crypto::DEFAULT_ITERATIONS,
+        "a changed PIN uses production strength"
+    );
+}
+
+#[test]
+fn production_pin_setup_uses_600000_iterations() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("d.db")).unwrap();
+    assert!(!store.has_pin().unwrap());
+    assert!(matches!(store.unlock(PIN), Err(StoreError::NoKey)));
+    store.set_up_pin(PIN).unwrap();
+    assert_eq!(crypto::DEFAULT_ITERATIONS, 600_000);
+    let (_, iterations, _) = store.kdf_parameters().unwrap().unwrap();
+    assert_eq!(iterations, 600_000);
+    assert!(matches!(
+        store.set_up_pin("9999"),
+        Err(StoreError::KeyAlreadySet)
+    ));
+}
+
+#[test]
+fn ciphertext_moved_to_another_row_or_interview_does_not_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.db");
+    let mut f = fixture(&path);
+    let i = f
+        .store
+        .start_or_resume(f.officials[0].id, VERSION, "e")
+        .unwrap()
+        .id;
+    let j = f
+        .store
+        .start_or_resume(f.officials[1].id, VERSION, "e")
+        .unwrap()
+        .id;
+    f.store.set_answer(i, "satisfied", &json!("very")).unwrap();
+    f.store
+        .set_answer(i, "refused_topic", &json!("no"))
+        .unwrap();
+    f.store
+        .set_answer(j, "satisfied", &json!("not at all"))
+        .unwrap();
+    drop(f);
+    let c = rusqlite::Connection::open(&path).unwrap();
+    // Swap the two interviews' answers to the same question.
+    c.execute_batch(&format!(
+        "UPDATE answer SET value = (SELECT value FROM answer WHERE interview_id = '{i}' AND path = 'satisfied') \
+         WHERE interview_id = '{j}' AND path = 'satisfied';"
+    ))
+    .unwrap();
+    drop(c);
+    let mut store = Store::open(&path).unwrap();
+    store.unlock(PIN).unwrap();
+    let err = store.answers(j).unwrap_err();
+    assert!(matches!(err, StoreError::Tampered(_)), "{err}");
+    assert_eq!(
+        store.answers(i).unwrap().len(),
+        2,
+        "the untouched interview still reads"
+    );
+}

@@ -1,0 +1,189 @@
+//! Schema upgrades from every earlier version, and files the store must refuse
+//! without writing to them.
+
+mod common;
+
+use fieldpost_store::{InterviewStatus, Store, StoreError, crypto, schema};
+use rusqlite::{Connection, params};
+use serde_json::json;
+use uuid::Uuid;
+
+const PIN: &str = "2468";
+const NOW: &str = "2026-11-20T08:00:00.000000Z";
+
+/// Write, with plain SQL, what an older app would have left at `version`:
+/// a key, a questionnaire, an assignment, a draft interview with one answer,
+/// and from version 2 on a queued batch.
+fn old_store(path: &std::path::Path, version: usize) -> (Uuid, Uuid) {
+    let mut c = Connection::open(path).unwrap();
+    c.pragma_update(None, "journal_mode", "WAL").unwrap();
+    schema::migrations().to_version(&mut c, version).unwrap();
+    let (assignment, interview) = (Uuid::now_v7(), Uuid::now_v7());
+    if version == 0 {
+        return (assignment, interview);
+    }
+    c.pragma_update(None, "application_id", schema::APPLICATION_ID)
+        .unwrap();
+    let (key, wrapped) = crypto::new_data_key(PIN, 1_000).unwrap();
+    let (a, i) = (assignment.to_string(), interview.to_string());
+    let personal = key
+        .seal(
+            &crypto::aad("assignment", &[&a]),
+            br#"{"name":"Le Van Old","phone":null,"address":"x"}"#,
+        )
+        .unwrap();
+    let answer = key
+        .seal(&crypto::aad("answer", &[&i, "age"]), b"57")
+        .unwrap();
+    c.execute_batch(&format!(
+        "INSERT INTO setting VALUES ('device_id', '{}');
+         INSERT INTO questionnaire VALUES ('sipas', '2024.1', '{{}}', '{NOW}');",
+        Uuid::now_v7()
+    ))
+    .unwrap();
+    c.execute(
+        "INSERT INTO keyring VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+        params![
+            crypto::KDF_NAME,
+            wrapped.iterations,
+            wrapped.salt,
+            wrapped.wrapped,
+            NOW
+        ],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO assignment VALUES (?1, 'official', NULL, 'household', '01', '00004', 'T01', \
+         'rural', 'enum-1', 'sipas', NULL, ?2)",
+        params![a, personal],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO interview (id, assignment_id, form_id, form_version, status, started_at, \
+         enumerator, device) VALUES (?1, ?2, 'sipas', '2024.1', 'draft', ?3, 'enum-1', ?4)",
+        params![i, a, NOW, Uuid::now_v7().to_string()],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO answer VALUES (?1, 'age', ?2, ?3)",
+        params![i, answer, NOW],
+    )
+    .unwrap();
+    if version >= 2 {
+        c.execute(
+            "INSERT INTO outbox (sequence, state, bytes, byte_len, sha256, created_at) \
+             VALUES (1, 'acknowledged', NULL, 10, x'00', ?1)",
+            [NOW],
+        )
+        .unwrap();
+    }
+    (assignment, interview)
+}
+
+#[test]
+fn upgrades_from_every_earlier_schema_keeping_data() {
+    for version in 0..schema::LATEST_VERSION as usize {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let (assignment, interview) = old_store(&path, version);
+        let mut store = Store::open(&path).unwrap_or_else(|e| panic!("from v{version}: {e}"));
+        assert_eq!(store.schema_version().unwrap(), schema::LATEST_VERSION);
+        store.integrity_check().unwrap();
+        if version == 0 {
+            assert!(!store.has_pin().unwrap());
+            continue;
+        }
+        store.unlock(PIN).unwrap();
+        assert_eq!(
+            store.assignment(assignment).unwrap().personal.name,
+            "Le Van Old"
+        );
+        let i = store.interview(interview).unwrap();
+        assert_eq!(
+            (i.status, i.non_response_code, i.purged_at),
+            (InterviewStatus::Draft, None, None)
+        );
+        assert_eq!(store.answers(interview).unwrap()[0].value, json!(57));
+        // The upgraded store works: a new answer and, on v1 stores, a first batch number.
+        store.set_answer(interview, "sex", &json!("m")).unwrap();
+        store.complete(interview).unwrap();
+        let seq = store
+            .enqueue_batch(&[interview], |_| Ok::<_, String>(vec![1, 2, 3]))
+            .unwrap();
+        assert_eq!(
+            seq,
+            if version >= 2 { 2 } else { 1 },
+            "sequence continues after the old batches"
+        );
+    }
+}
+
+fn file_digest(path: &std::path::Path) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, &std::fs::read(path).unwrap())
+        .as_ref()
+        .to_vec()
+}
+
+#[test]
+fn newer_schema_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    drop(Store::open(&path).unwrap());
+    let c = Connection::open(&path).unwrap();
+    c.pragma_update(None, "user_version", schema::LATEST_VERSION + 1)
+        .unwrap();
+    c.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    drop(c);
+    let before = file_digest(&path);
+    let err = Store::open(&path).unwrap_err();
+    assert!(
+        matches!(err, StoreError::NewerSchema { found, .. } if found == schema::LATEST_VERSION + 1),
+        "{err}"
+    );
+    assert_eq!(file_digest(&path), before);
+}
+
+#[test]
+fn another_programs_sqlite_database_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contacts.db");
+    let c = Connection::open(&path).unwrap();
+    c.execute_batch("CREATE TABLE contact (name TEXT); INSERT INTO contact VALUES ('x');")
+        .unwrap();
+    drop(c);
+    let before = file_digest(&path);
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::NotAStore { .. }), "{err}");
+    assert_eq!(file_digest(&path), before);
+}
+
+#[test]
+fn damaged_store_is_refused_untouched() {
+    // Damage the schema page, then (separately) the data pages.
+    for (from, what) in [(100usize, "schema page"), (4096 * 3, "data pages")] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.db");
+        let mut f = common::fixture(&path);
+        let i = f
+            .store
+            .start_or_resume(f.officials[0].id, common::VERSION, "e")
+            .unwrap()
+            .id;
+        for n in 0..300 {
+            f.store.set_answer(i, &format!("q{n}"), &json!(n)).unwrap();
+        }
+        drop(f);
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert!(
+            bytes.len() > from + 4096 * 2,
+            "fixture too small to damage {what}"
+        );
+        for b in &mut bytes[from..from + 4096 * 2] {
+            *b = 0xA5;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::NotAStore { .. }), "{what}: {err}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{what}: file changed");
+    }
+}
