@@ -203,10 +203,11 @@ def value_problem(typ: list[str], value, lists, answers) -> str | None:
     return None
 
 
-def check_javarosa(problems: list[str]) -> None:
+def check_javarosa(problems: list[str]) -> bool:
+    """Returns False when it could not run (no JDK), so the summary counts it as skipped."""
     if shutil.which("java") is None or shutil.which("javac") is None or not XFORM_OUT.exists():
         print("JavaRosa run skipped (no JDK, or no XForm)")
-        return
+        return False
     runner = Path(__file__).resolve().parent / "javarosa_run.py"
     for name, (code, failing, hidden) in SAMPLES.items():
         run = subprocess.run(
@@ -225,6 +226,7 @@ def check_javarosa(problems: list[str]) -> None:
             )
         else:
             print(f"JavaRosa on {name}: exit {code} as expected")
+    return True
 
 
 def main() -> int:
@@ -232,18 +234,29 @@ def main() -> int:
     parser.add_argument("--no-odk-validate", action="store_true",
                         help="skip ODK Validate (Java); pyxform's own checks still run")
     args = parser.parse_args()
-    problems: list[str] = []
-    check_workbook_fresh(problems)
-    check_languages(problems)
-    check_pyxform(problems, odk_validate=not args.no_odk_validate)
-    check_answers(problems)
-    check_javarosa(problems)
-    for p in problems:
-        print(f"problem: {p}", file=sys.stderr)
+    checks = [
+        ("workbook is fresh", check_workbook_fresh),
+        ("source is NFC and bilingual", check_languages),
+        ("pyxform converts without warnings",
+         lambda problems: check_pyxform(problems, odk_validate=not args.no_odk_validate)),
+        ("sample answers fit the form", check_answers),
+        ("JavaRosa runs the sample interviews", check_javarosa),
+    ]
+    failed = skipped = 0
+    for name, check in checks:
+        problems: list[str] = []
+        ran = check(problems) is not False
+        for p in problems:
+            print(f"problem: {p}", file=sys.stderr)
+        print(f"{'FAIL' if problems else 'ok  ' if ran else 'skip'} {name}")
+        failed += bool(problems)
+        skipped += not ran and not problems
     fields = form_fields()
     questions = sum(1 for r in fields.values() if r["type"].split()[0] not in NOT_ANSWERED)
-    print(f"{len(fields)} fields, {questions} questions; {len(problems)} problems")
-    return 1 if problems else 0
+    print(f"form: {len(fields)} fields, {questions} questions")
+    # The closing line in the plain "N passed, N failed" form that CI reads.
+    print(f"sipas: {len(checks) - failed - skipped} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
