@@ -11,10 +11,10 @@ fn found_on_disk(path: &std::path::Path, needle: &str) -> Vec<String> {
     let mut hits = Vec::new();
     for suffix in ["", "-wal", "-journal", "-shm"] {
         let file = format!("{}{suffix}", path.display());
-        if let Ok(bytes) = std::fs::read(&file) {
-            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                hits.push(file);
-            }
+        if let Ok(bytes) = std::fs::read(&file)
+            && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        {
+            hits.push(file);
         }
     }
     hits
