@@ -6,3 +6,4 @@
 //! data with no I/O, so it compiles for the WebAssembly UI as well as for native code.
 
 pub mod app;
+pub mod v1;
