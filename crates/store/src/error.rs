@@ -87,7 +87,7 @@ pub enum StoreError {
 
     /// A schema migration failed; the store is still at its previous version.
     #[error("upgrading the store failed, it is unchanged: {0}")]
-    Migration(#[from] rusqlite_migration::Error),
+    Migration(rusqlite_migration::Error),
 
     /// Any other SQLite error.
     #[error("database error: {0}")]
@@ -108,6 +108,20 @@ impl From<rusqlite::Error> for StoreError {
                 StoreError::Damaged(e.to_string())
             }
             _ => StoreError::Database(e),
+        }
+    }
+}
+
+impl From<rusqlite_migration::Error> for StoreError {
+    /// A full disk during an upgrade is still a full disk.
+    fn from(e: rusqlite_migration::Error) -> Self {
+        match e {
+            rusqlite_migration::Error::RusqliteError { err, .. }
+                if err.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) =>
+            {
+                StoreError::StorageFull
+            }
+            other => StoreError::Migration(other),
         }
     }
 }

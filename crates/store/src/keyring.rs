@@ -7,6 +7,14 @@ use crate::crypto::{self, DEFAULT_ITERATIONS, KDF_NAME, WrappedKey};
 use crate::{Result, Store, StoreError, clock};
 
 impl Store {
+    /// Open the store at `path` and unlock it with `pin` in one call (what
+    /// the app does at start once a PIN exists).
+    pub fn open_unlocked(path: &std::path::Path, pin: &str) -> Result<Store> {
+        let mut store = Store::open(path)?;
+        store.unlock(pin)?;
+        Ok(store)
+    }
+
     /// Whether a PIN was ever set on this store (false right after creation).
     pub fn has_pin(&self) -> Result<bool> {
         Ok(self.wrapped_key()?.is_some())

@@ -35,7 +35,7 @@ impl Drop for Tmpfs {
 }
 
 #[test]
-fn full_disk_is_a_clear_error_and_saved_answers_survive() {
+fn full_file_system_is_a_clear_error_and_saved_answers_survive() {
     let dir = tempfile::tempdir().unwrap();
     let tmpfs = Tmpfs::mount(dir.path());
     let path = match &tmpfs {
@@ -47,11 +47,22 @@ fn full_disk_is_a_clear_error_and_saved_answers_survive() {
         if tmpfs.is_some() {
             "a 1 MiB tmpfs"
         } else {
-            "max_page_count"
+            "max_page_count (mounting a tmpfs needs root)"
         }
     );
-    let mut f = fixture(&path);
-    if tmpfs.is_none() {
+    fill_and_check(&path, tmpfs.is_none());
+}
+
+#[test]
+fn storage_quota_is_a_clear_error_and_saved_answers_survive() {
+    let dir = tempfile::tempdir().unwrap();
+    fill_and_check(&dir.path().join("d.db"), true);
+}
+
+/// Autosave until the store refuses, then check the error and every saved answer.
+fn fill_and_check(path: &Path, quota: bool) {
+    let mut f = fixture(path);
+    if quota {
         f.store.set_max_pages(120).unwrap();
     }
     let i = f
@@ -84,7 +95,7 @@ fn full_disk_is_a_clear_error_and_saved_answers_survive() {
     let answers = f.store.answers(i).unwrap();
     assert_eq!(answers.len(), saved.len());
     drop(f);
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open(path).unwrap();
     store.unlock(PIN).unwrap();
     store.integrity_check().unwrap();
     let answers = store.answers(i).unwrap();

@@ -324,3 +324,41 @@ fn release_rule_is_configurable() {
         Err(StoreError::InvalidState(_))
     ));
 }
+
+#[test]
+fn a_reserve_whose_pair_is_missing_is_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = fixture(&dir.path().join("d.db"));
+    let before = f.store.progress().unwrap();
+    let orphan = common::assignment(
+        fieldpost_store::AssignmentKind::Reserve,
+        Some(uuid::Uuid::now_v7()),
+        "T09",
+        "Nobody",
+    );
+    let fine = common::assignment(
+        fieldpost_store::AssignmentKind::Official,
+        None,
+        "T09",
+        "Somebody",
+    );
+    let err = f.store.import_assignments(&[fine, orphan]).unwrap_err();
+    assert!(matches!(err, StoreError::InvalidInput(_)), "{err}");
+    assert_eq!(
+        f.store.progress().unwrap(),
+        before,
+        "nothing of the batch was imported"
+    );
+}
+
+#[test]
+fn the_store_can_move_to_another_thread() {
+    fn send<T: Send>(_: &T) {}
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("d.db")).unwrap();
+    send(&store);
+    let path = std::thread::spawn(move || store.path().to_path_buf())
+        .join()
+        .unwrap();
+    assert!(path.ends_with("d.db"));
+}
