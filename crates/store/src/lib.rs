@@ -22,6 +22,38 @@
 //! caller (app-core, with `fieldpost-form`) decides relevance and validity and
 //! calls [`Store::set_answer`] and [`Store::complete`]. Batches are opaque
 //! bytes sealed by `fieldpost-seal`.
+//!
+//! ```
+//! use fieldpost_store::Store;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("device.db");
+//! // First start: create the file and set the enumerator's PIN.
+//! let mut store = Store::open(&path)?;
+//! store.set_up_pin("2468")?;
+//! store.save_questionnaire("sipas", "2025.1", r#"{"fields":[]}"#)?;
+//! # let a = fieldpost_store::Assignment {
+//! #     id: uuid::Uuid::now_v7(), kind: fieldpost_store::AssignmentKind::Official,
+//! #     pair_id: None, unit: fieldpost_store::Unit::Household, province_code: "01".into(),
+//! #     commune_code: "00004".into(), village_code: "T01".into(), stratum: "urban".into(),
+//! #     enumerator: "e1".into(), form_id: "sipas".into(), due_date: None,
+//! #     personal: Default::default() };
+//! store.import_assignments(&[a.clone()])?;
+//! drop(store);
+//!
+//! // Every later start: open and unlock, then work.
+//! let mut store = Store::open_unlocked(&path, "2468")?;
+//! let interview = store.start_or_resume(a.id, "2025.1", "e1")?;
+//! store.set_answer(interview.id, "age_band", &serde_json::json!("35-49"))?; // durable now
+//! let row = store.add_repeat_row(interview.id, "members")?;
+//! store.set_answer(interview.id, &format!("members[{row}]/age"), &serde_json::json!(41))?;
+//! // On resume the form engine rebuilds its state from:
+//! assert_eq!(store.answers(interview.id)?.len(), 2);
+//! // ... the engine validates, then:
+//! store.complete(interview.id)?;
+//! assert_eq!(store.progress()?.completed, 1);
+//! # Ok(()) }
+//! ```
 
 mod answers;
 mod assignments;
@@ -86,6 +118,9 @@ impl Store {
     /// is not a FieldPost store, is damaged, or comes from a newer app is
     /// refused with an error and not written to.
     pub fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
         check_header(path)?;
         let not_a_store = |reason: String| StoreError::NotAStore {
             path: path.to_path_buf(),

@@ -74,7 +74,12 @@ impl Store {
         event: &ParadataEvent,
     ) -> Result<Uuid> {
         let key = self.key()?;
-        crate::interviews::find(&self.conn, interview_id)?;
+        let interview = crate::interviews::find(&self.conn, interview_id)?;
+        if interview.purged_at.is_some() {
+            return Err(crate::StoreError::InvalidState(format!(
+                "interview {interview_id} was sent and purged; it takes no more paradata"
+            )));
+        }
         insert(&self.conn, key, interview_id, at, event)
     }
 
