@@ -24,8 +24,11 @@ const MAX_PATH_LEN: usize = 512;
 /// One stored answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
+    /// Field path, e.g. `members[2]/age` (0-based rows).
     pub path: String,
+    /// The form engine's value.
     pub value: Value,
+    /// When it was last saved (UTC).
     pub updated_at: DateTime<Utc>,
 }
 

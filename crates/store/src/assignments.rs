@@ -15,7 +15,9 @@ use crate::{Result, Store, StoreError, clock, crypto};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AssignmentKind {
+    /// Part of the drawn sample: interviewed first.
     Official,
+    /// Replacement, released when its official pair is a final non-response.
     Reserve,
 }
 
@@ -23,7 +25,9 @@ pub enum AssignmentKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
+    /// One person (the 2017-2021 service-user design).
     Person,
+    /// One household (2022 onward).
     Household,
 }
 
@@ -32,26 +36,38 @@ pub enum Unit {
 pub struct Personal {
     /// Respondent or household head.
     pub name: String,
+    /// Contact phone, if the sample frame has one.
     pub phone: Option<String>,
+    /// Where to find the respondent.
     pub address: String,
 }
 
 /// One sampled respondent or household given to one enumerator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment {
+    /// Id given by the server (UUIDv7).
     pub id: Uuid,
+    /// Official or reserve.
     pub kind: AssignmentKind,
     /// For an official assignment its reserve, for a reserve its official.
     pub pair_id: Option<Uuid>,
+    /// Person or household.
     pub unit: Unit,
+    /// 2-digit province code.
     pub province_code: String,
+    /// 5-digit commune code.
     pub commune_code: String,
+    /// Village (thôn, tổ dân phố) code.
     pub village_code: String,
+    /// Sampling stratum (quota cell).
     pub stratum: String,
+    /// Enumerator the assignment is given to.
     pub enumerator: String,
     /// The questionnaire (form id) this assignment is interviewed with.
     pub form_id: String,
+    /// Date the interview is due, if set.
     pub due_date: Option<NaiveDate>,
+    /// Name, phone, address (encrypted at rest).
     pub personal: Personal,
 }
 
@@ -66,19 +82,28 @@ pub enum AssignmentStatus {
     NotStarted,
     /// An interview is in progress (draft).
     InProgress {
+        /// The draft interview.
         interview_id: Uuid,
     },
     /// Nobody was home; a revisit is due (the interview is still a draft).
     RevisitScheduled {
+        /// The draft interview.
         interview_id: Uuid,
+        /// Non-response visits so far.
         visits: u32,
+        /// When the enumerator planned to come back.
         revisit_at: Option<DateTime<Utc>>,
     },
+    /// Interviewed.
     Completed {
+        /// The completed interview.
         interview_id: Uuid,
     },
+    /// Ended without an interview.
     NonResponse {
+        /// The interview that recorded it.
         interview_id: Uuid,
+        /// Why.
         code: NonResponseCode,
     },
     /// A reserve whose official pair has not been released: do not visit.
@@ -88,16 +113,22 @@ pub enum AssignmentStatus {
 /// An assignment with its status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignmentView {
+    /// The assignment, personal fields decrypted.
     pub assignment: Assignment,
+    /// Where it stands.
     pub status: AssignmentStatus,
 }
 
 /// Assignments of one village, as the list screen groups them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignmentGroup {
+    /// Province code.
     pub province_code: String,
+    /// Commune code.
     pub commune_code: String,
+    /// Village code.
     pub village_code: String,
+    /// The village's assignments.
     pub assignments: Vec<AssignmentView>,
 }
 

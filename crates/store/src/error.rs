@@ -14,7 +14,12 @@ pub enum StoreError {
         "{path} is not a FieldPost store or is damaged ({reason}); it was left untouched. \
          Move it aside or restore it from a backup, then open again"
     )]
-    NotAStore { path: PathBuf, reason: String },
+    NotAStore {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// The store was written by a newer version of FieldPost.
     #[error(
@@ -22,8 +27,11 @@ pub enum StoreError {
          {supported}); it was left untouched. Update the app to open it"
     )]
     NewerSchema {
+        /// The file.
         path: PathBuf,
+        /// Its schema version.
         found: u32,
+        /// The newest version this build knows.
         supported: u32,
     },
 
@@ -62,7 +70,12 @@ pub enum StoreError {
 
     /// A record the caller named does not exist.
     #[error("no {what} with id {id}")]
-    NotFound { what: &'static str, id: String },
+    NotFound {
+        /// The kind of record.
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+    },
 
     /// The operation does not fit the record's current state (for example an
     /// answer for an interview that is already completed).
@@ -79,7 +92,12 @@ pub enum StoreError {
     #[error(
         "outbox batch {sequence} is damaged ({reason}); it was kept as is and must be sealed again"
     )]
-    CorruptBatch { sequence: u64, reason: String },
+    CorruptBatch {
+        /// The batch's sequence number.
+        sequence: u64,
+        /// What does not match.
+        reason: String,
+    },
 
     /// The sealing callback given to `enqueue_batch` failed; nothing was queued.
     #[error("sealing the batch failed: {0}")]

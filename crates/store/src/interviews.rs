@@ -17,8 +17,11 @@ use crate::{Result, Store, StoreError, clock};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InterviewStatus {
+    /// Being filled (or waiting for a revisit).
     Draft,
+    /// Finished and validated by the caller.
     Completed,
+    /// Ended with a final non-response code.
     NonResponse,
 }
 
@@ -27,13 +30,21 @@ pub enum InterviewStatus {
 pub struct Interview {
     /// UUIDv7: sorts by creation, never collides across offline devices.
     pub id: Uuid,
+    /// The assignment interviewed.
     pub assignment_id: Uuid,
+    /// Questionnaire (form id) used.
     pub form_id: String,
+    /// Questionnaire version used, fixed at start.
     pub form_version: String,
+    /// Where it stands.
     pub status: InterviewStatus,
+    /// When it was started (UTC).
     pub started_at: DateTime<Utc>,
+    /// When it was completed or ended as a non-response.
     pub ended_at: Option<DateTime<Utc>>,
+    /// Enumerator who did it.
     pub enumerator: String,
+    /// Device that recorded it.
     pub device: Uuid,
     /// Set when the final outcome is a non-response.
     pub non_response_code: Option<NonResponseCode>,
@@ -45,9 +56,13 @@ pub struct Interview {
 /// Readable while locked, and kept after purge.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
+    /// Assignments with no interview yet.
     pub not_started: u32,
+    /// Draft interviews (including revisits due).
     pub in_progress: u32,
+    /// Completed interviews.
     pub completed: u32,
+    /// Final non-responses.
     pub non_response: u32,
     /// Reserves not released (not counted as work to do).
     pub reserve_held: u32,

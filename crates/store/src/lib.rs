@@ -55,6 +55,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod answers;
 mod assignments;
 mod clock;

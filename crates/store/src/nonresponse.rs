@@ -20,16 +20,22 @@ use crate::{Result, Store, StoreError, clock, crypto};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NonResponseCode {
+    /// The respondent refused.
     Refused,
+    /// Nobody at home (final after the rule's number of visits).
     NobodyHome,
+    /// The respondent moved away.
     Moved,
+    /// Not eligible (e.g. under 18, not in the frame).
     Ineligible,
+    /// Anything else (say what in the note).
     Other,
 }
 
 /// One non-response visit as the enumerator records it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NonResponse {
+    /// Why there was no interview this time.
     pub code: NonResponseCode,
     /// Free text; may name people, so it is encrypted.
     pub note: Option<String>,
@@ -67,20 +73,31 @@ impl Default for ReleaseRule {
 pub enum NonResponseOutcome {
     /// Not final yet: the interview stays a draft, come back later.
     RevisitScheduled {
+        /// Visits so far, this one included.
         visits: u32,
+        /// When to come back.
         revisit_at: Option<DateTime<Utc>>,
     },
     /// The interview ended as a non-response; maybe a reserve was released.
-    Final { released_reserve: Option<Uuid> },
+    /// The interview ended as a non-response.
+    Final {
+        /// The reserve this released, if the rule and the pairing allowed.
+        released_reserve: Option<Uuid>,
+    },
 }
 
 /// A recorded reserve release.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReserveRelease {
+    /// The reserve now open for interview.
     pub reserve_id: Uuid,
+    /// The official assignment that was not interviewed.
     pub official_id: Uuid,
+    /// Its non-response interview.
     pub interview_id: Uuid,
+    /// The final code that released the reserve.
     pub code: NonResponseCode,
+    /// When (UTC).
     pub released_at: DateTime<Utc>,
 }
 

@@ -20,29 +20,43 @@ use crate::{Result, Store, StoreError, clock};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BatchState {
+    /// Queued, not uploaded yet.
     Pending,
+    /// Uploaded, no acknowledgement yet.
     Sent,
+    /// The server has it: eligible for purge.
     Acknowledged,
 }
 
 /// A batch in the outbox (without its bytes: see [`Store::batch_bytes`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxBatch {
+    /// Per-device sequence number (1, 2, 3, ...).
     pub sequence: u64,
+    /// Where it is.
     pub state: BatchState,
+    /// Length of the sealed bytes.
     pub byte_len: u64,
+    /// When it was queued.
     pub created_at: DateTime<Utc>,
+    /// When it was last uploaded.
     pub sent_at: Option<DateTime<Utc>>,
+    /// When the server acknowledged it.
     pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Interviews sealed in it.
     pub interview_ids: Vec<Uuid>,
 }
 
 /// One line of the sync log. Messages never hold personal data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncLogEntry {
+    /// When (UTC).
     pub at: DateTime<Utc>,
+    /// What happened (`queued`, `sent`, `acknowledged`, or the caller's kind).
     pub kind: String,
+    /// The batch concerned, if any.
     pub sequence: Option<u64>,
+    /// Details, never personal data.
     pub message: String,
 }
 

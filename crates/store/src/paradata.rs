@@ -15,30 +15,46 @@ use crate::{Result, Store, clock, crypto};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ParadataEvent {
+    /// The enumerator arrived at a question.
     QuestionEntered {
+        /// The question's field path.
         path: String,
     },
+    /// The enumerator moved on from a question.
     QuestionLeft {
+        /// The question's field path.
         path: String,
     },
     /// Written by [`Store::set_answer`] itself, in the same transaction.
     AnswerChanged {
+        /// The answer's field path.
         path: String,
+        /// The value before (None: unanswered).
         from: Option<Value>,
+        /// The value after (None: cleared).
         to: Option<Value>,
     },
+    /// A repeat row was added.
     RepeatRowAdded {
+        /// The repeat's path.
         repeat: String,
+        /// The new row's index.
         index: u32,
     },
+    /// A repeat row was removed.
     RepeatRowRemoved {
+        /// The repeat's path.
         repeat: String,
+        /// The removed row's index.
         index: u32,
     },
     /// Only where the enumerator allowed location.
     GpsFix {
+        /// Degrees north.
         latitude: f64,
+        /// Degrees east.
         longitude: f64,
+        /// Accuracy radius in metres, if known.
         accuracy_m: Option<f64>,
     },
 }
@@ -60,8 +76,11 @@ impl ParadataEvent {
 /// A stored event with its id and UTC time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ParadataRecord {
+    /// Event id (UUIDv7).
     pub id: Uuid,
+    /// When it happened (UTC).
     pub at: DateTime<Utc>,
+    /// What happened.
     pub event: ParadataEvent,
 }
 
