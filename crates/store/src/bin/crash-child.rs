@@ -9,6 +9,7 @@
 //! Lines printed (one `write` each, flushed):
 //! - `UNLOCKED <ms>`: store opened and unlocked, with the time it took;
 //! - `SAVED <interview> <path> <counter>`: the answer `"c<counter>"` is committed;
+//! - `REMOVED <interview> members 0`: the first household member row is removed;
 //! - `COMPLETED <interview>`: the interview is marked completed;
 //! - `DONE`: no assignment left to interview.
 
@@ -27,6 +28,8 @@ const ANSWERS_PER_INTERVIEW: u64 = 120;
 const QUESTIONS: u64 = 30;
 /// Every this many saves, a repeat row is added and answered.
 const REPEAT_EVERY: u64 = 10;
+/// Every this many saves, the first repeat row is removed (the rest move up).
+const REMOVE_EVERY: u64 = 25;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -81,6 +84,18 @@ fn work(path: PathBuf, pin: &str, run: u64) -> Result<(), StoreError> {
             .count() as u64;
         let mut n = saved + 1;
         while n <= ANSWERS_PER_INTERVIEW {
+            if n.is_multiple_of(REMOVE_EVERY)
+                && store
+                    .repeat_rows(interview)?
+                    .get("members")
+                    .copied()
+                    .unwrap_or(0)
+                    >= 2
+            {
+                // The biggest transaction: delete a row, renumber the rest.
+                store.remove_repeat_row(interview, "members", 0)?;
+                say(&format!("REMOVED {interview} members 0"));
+            }
             counter += 1;
             let path = if n.is_multiple_of(REPEAT_EVERY) {
                 let row = store.add_repeat_row(interview, "members")?;
