@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::assignments::parse_uuid;
 use crate::{Result, Store, clock, crypto};
 
 /// One thing that happened during an interview.
@@ -73,11 +72,11 @@ impl ParadataEvent {
     }
 }
 
-/// A stored event with its id and UTC time.
+/// A stored event with its number and UTC time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ParadataRecord {
-    /// Event id (UUIDv7).
-    pub id: Uuid,
+    /// Recording order on this device (increasing).
+    pub seq: u64,
     /// When it happened (UTC).
     pub at: DateTime<Utc>,
     /// What happened.
@@ -91,7 +90,7 @@ impl Store {
         interview_id: Uuid,
         at: DateTime<Utc>,
         event: &ParadataEvent,
-    ) -> Result<Uuid> {
+    ) -> Result<u64> {
         let key = self.key()?;
         let interview = crate::interviews::find(&self.conn, interview_id)?;
         if interview.purged_at.is_some() {
@@ -102,30 +101,30 @@ impl Store {
         insert(&self.conn, key, interview_id, at, event)
     }
 
-    /// All paradata of an interview, in time order.
+    /// All paradata of an interview, in the order it was recorded.
     pub fn paradata(&self, interview_id: Uuid) -> Result<Vec<ParadataRecord>> {
         let key = self.key()?;
         let mut stmt = self.conn.prepare(
-            "SELECT id, at, payload FROM paradata WHERE interview_id = ?1 ORDER BY at, id",
+            "SELECT seq, at, payload FROM paradata WHERE interview_id = ?1 ORDER BY seq",
         )?;
         let interview = interview_id.to_string();
         let rows = stmt.query_map([&interview], |r| {
             Ok((
-                r.get::<_, String>(0)?,
+                r.get::<_, u64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, Vec<u8>>(2)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, at, payload) = row?;
+            let (seq, at, payload) = row?;
             let plain = key.open(
-                &crypto::aad("paradata", &[&interview, &id]),
+                &crypto::aad("paradata", &[&interview, &seq.to_string()]),
                 &payload,
-                &format!("paradata {id}"),
+                &format!("paradata {seq} of interview {interview}"),
             )?;
             out.push(ParadataRecord {
-                id: parse_uuid(&id)?,
+                seq,
                 at: clock::parse(&at)?,
                 event: serde_json::from_slice(&plain)?,
             });
@@ -134,24 +133,26 @@ impl Store {
     }
 }
 
-/// Insert one event (inside the caller's transaction, if any).
+/// Insert one event (inside the caller's transaction, if any). The number
+/// is chosen before encrypting because the AAD binds it.
 pub(crate) fn insert(
     conn: &Connection,
     key: &crypto::DataKey,
     interview_id: Uuid,
     at: DateTime<Utc>,
     event: &ParadataEvent,
-) -> Result<Uuid> {
-    let id = Uuid::now_v7();
+) -> Result<u64> {
+    let seq: u64 = conn.query_row("SELECT coalesce(max(seq), 0) + 1 FROM paradata", [], |r| {
+        r.get(0)
+    })?;
     let interview = interview_id.to_string();
-    let sid = id.to_string();
     let payload = key.seal(
-        &crypto::aad("paradata", &[&interview, &sid]),
+        &crypto::aad("paradata", &[&interview, &seq.to_string()]),
         &serde_json::to_vec(event)?,
     )?;
     conn.execute(
-        "INSERT INTO paradata (id, interview_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![sid, interview, event.kind(), clock::fmt(at), payload],
+        "INSERT INTO paradata (seq, interview_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![seq, interview, event.kind(), clock::fmt(at), payload],
     )?;
-    Ok(id)
+    Ok(seq)
 }

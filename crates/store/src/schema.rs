@@ -87,14 +87,16 @@ CREATE TABLE repeat_count (
 
 /// Version 2: paradata, the outbox of sealed batches, the sync log.
 const V2: &str = r#"
+-- seq (the rowid) orders events as they were recorded, whatever the clock did;
+-- no UUID per event: paradata is two thirds of the file, each byte counts.
 CREATE TABLE paradata (
-    id           TEXT PRIMARY KEY,
+    seq          INTEGER PRIMARY KEY,
     interview_id TEXT NOT NULL REFERENCES interview(id),
     kind         TEXT NOT NULL,
     at           TEXT NOT NULL,
     payload      BLOB NOT NULL
 ) STRICT;
-CREATE INDEX paradata_interview ON paradata(interview_id, at);
+CREATE INDEX paradata_interview ON paradata(interview_id);
 
 CREATE TABLE outbox (
     sequence        INTEGER PRIMARY KEY CHECK (sequence > 0),
