@@ -10,10 +10,12 @@
 pub mod error;
 pub mod expr;
 pub mod import;
+pub mod interview;
 pub mod model;
 pub mod validate;
 pub mod xlsform;
 
 pub use error::{ImportError, Location, Warning};
 pub use import::{Imported, import_xlsform};
+pub use interview::{Answer, Changes, Environment, FixedEnvironment, Interview, Step};
 pub use model::{Form, Node, NodeId, NodeKind};

@@ -20,6 +20,99 @@ pub fn referenced_names(expr: &str) -> Vec<String> {
         .collect()
 }
 
+/// Names of the fields an expression reads: `${name}` references and the relative paths
+/// (`../name`, `current()/../name`) pyxform writes for references inside repeats.
+pub fn expression_field_names(expr: &str) -> Vec<String> {
+    let mut out = referenced_names(expr);
+    // Blank out string literals so quoted text is not read as a path.
+    let mut text = String::with_capacity(expr.len());
+    let mut quote = None;
+    for c in expr.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None => text.push(c),
+        }
+    }
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("../") {
+        let mut after = &rest[i..];
+        while let Some(a) = after.strip_prefix("../") {
+            after = a;
+        }
+        let path: String = after
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':'))
+            .collect();
+        if let Some(last) = path.trim_end_matches('/').rsplit('/').next()
+            && !last.is_empty()
+            && !out.iter().any(|n| n == last)
+        {
+            out.push(last.to_string());
+        }
+        rest = &after[path.len().min(after.len())..];
+    }
+    out
+}
+
+/// Field names an expression reads, as FieldPost's parser sees them: `${name}` and the last
+/// name of each main-instance path (`../name`, `/data/g/name`).
+pub fn parsed_field_names(expr: &crate::expr::Expr) -> Vec<String> {
+    use crate::expr::Reference;
+    let mut out: Vec<String> = Vec::new();
+    for r in expr.references() {
+        let name = match r {
+            Reference::Field(n) => Some(n),
+            Reference::Path { steps, .. } => steps.iter().rev().find(|s| *s != "..").cloned(),
+            Reference::Instance(_) => None,
+        };
+        if let Some(n) = name
+            && !out.contains(&n)
+        {
+            out.push(n);
+        }
+    }
+    out
+}
+
+/// Expressions FieldPost cannot read, each naming its cell. pyxform passes expressions through
+/// unread, so such a form still compiles (and lists its fields); it cannot be interviewed, and
+/// `fieldpost form check` reports it as invalid.
+pub fn unreadable_expressions(form: &Form) -> Vec<ImportError> {
+    let mut out = Vec::new();
+    for n in &form.nodes {
+        let b = &n.bind;
+        let dynamic_default = b
+            .default
+            .as_ref()
+            .filter(|d| crate::interview::logic::default_is_dynamic(d));
+        for (col, e) in [
+            ("relevant", &b.relevant),
+            ("constraint", &b.constraint),
+            ("required", &b.required),
+            ("calculation", &b.calculation),
+            ("read_only", &b.readonly),
+            ("choice_filter", &b.choice_filter),
+            ("repeat_count", &b.repeat_count),
+            ("default", &dynamic_default.cloned()),
+        ] {
+            let Some(text) = e else { continue };
+            if let Err(err) = crate::expr::Expr::parse(text) {
+                out.push(ImportError::new(
+                    Location {
+                        sheet: Some("survey".into()),
+                        row: n.row,
+                        column: Some(col.to_string()),
+                    },
+                    format!("the {col} of '{}' cannot be read: {err}", n.name),
+                ));
+            }
+        }
+    }
+    out
+}
+
 pub fn check_form(form: &Form) -> Result<(), ImportError> {
     let mut by_name: HashMap<&str, NodeId> = HashMap::new();
     for (i, n) in form.nodes.iter().enumerate() {

@@ -22,6 +22,8 @@ use std::collections::BTreeMap;
 pub struct Imported {
     pub form: Form,
     pub warnings: Vec<Warning>,
+    /// Expressions FieldPost cannot evaluate: the form compiles but cannot be interviewed.
+    pub unreadable: Vec<ImportError>,
 }
 
 /// Reads an `.xlsx` or `.xls` XLSForm workbook and compiles it.
@@ -238,7 +240,12 @@ pub fn import_workbook(raw: &RawWorkbook) -> Result<Imported, ImportError> {
         attachments,
     };
     crate::validate::check_form(&form)?;
-    Ok(Imported { form, warnings })
+    let unreadable = crate::validate::unreadable_expressions(&form);
+    Ok(Imported {
+        form,
+        warnings,
+        unreadable,
+    })
 }
 
 /// `pulldata('file', ...)` names a CSV attachment.

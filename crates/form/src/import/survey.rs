@@ -68,6 +68,7 @@ pub struct Builder<'a> {
     triggers: Vec<(String, u32)>,
     meta: Vec<Node>,
     attachments: Vec<String>,
+    flat: bool,
 }
 
 fn err(row: u32, column: &str, msg: impl Into<String>) -> ImportError {
@@ -99,6 +100,7 @@ impl<'a> Builder<'a> {
             triggers: Vec::new(),
             meta: Vec::new(),
             attachments: Vec::new(),
+            flat: false,
         }
     }
 
@@ -114,6 +116,23 @@ impl<'a> Builder<'a> {
         let parent = self.stack.last().and_then(|f| f.node);
         node.parent = parent;
         node.path = match parent {
+            Some(p) if self.flat => {
+                // A `flat` form (setting for ODK Tables) keeps groups out of the record; their
+                // relevance is and-ed onto each child, as pyxform does.
+                if let Some(pr) = self.nodes[p].bind.relevant.clone() {
+                    node.bind.relevant = Some(match node.bind.relevant.take() {
+                        Some(own) => format!("{pr} and ({own})"),
+                        None => pr,
+                    });
+                }
+                let pp = &self.nodes[p].path;
+                let base = pp.rsplit_once('/').map(|(a, _)| a).unwrap_or("");
+                if base.is_empty() {
+                    node.name.clone()
+                } else {
+                    format!("{base}/{}", node.name)
+                }
+            }
             Some(p) => format!("{}/{}", self.nodes[p].path, node.name),
             None => node.name.clone(),
         };
@@ -136,9 +155,11 @@ impl<'a> Builder<'a> {
                 "Invalid headers provided for sheet: 'survey'. One or more required column headers were not found: 'type'.",
             ));
         }
+        self.flat = is_yes(self.settings.other.get("flat").map(String::as_str));
         for row in &sheet.rows {
             self.row(row)?;
         }
+        self.flat = false;
         if self.stack.len() > 1 {
             let f = self.stack.last().expect("stack has a frame");
             return Err(err(
