@@ -61,3 +61,47 @@ pub(crate) fn unpack(packed: &[u8], max: u64) -> Result<Vec<u8>, OpenError> {
     }
     Ok(payload)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame whose digest frame understates the size: the bounded reader, not the declared
+    /// length, is what stops the bomb.
+    #[test]
+    fn lying_length_still_stops_at_the_limit() {
+        let big = vec![7u8; 4 << 20];
+        let mut packed = pack(&big).expect("pack");
+        packed[8..16].copy_from_slice(&10u64.to_le_bytes());
+        assert!(
+            matches!(unpack(&packed, 1 << 20), Err(OpenError::PayloadTooLarge { max })
+            if max == 1 << 20)
+        );
+        // Within the limit, the lie is caught by the length and digest check.
+        assert!(matches!(
+            unpack(&packed, 8 << 20),
+            Err(OpenError::PayloadDigest)
+        ));
+    }
+
+    #[test]
+    fn round_trip_and_corruption() {
+        let data = b"{\"interviews\":[]}".repeat(100);
+        let packed = pack(&data).expect("pack");
+        assert_eq!(unpack(&packed, 1 << 20).expect("unpack"), data);
+        let mut bad = packed.clone();
+        bad[20] ^= 1; // inside the stored digest
+        assert!(matches!(
+            unpack(&bad, 1 << 20),
+            Err(OpenError::PayloadDigest)
+        ));
+        let mut bad = packed.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0xff; // inside the zstd frame
+        assert!(unpack(&bad, 1 << 20).is_err());
+        assert!(matches!(
+            unpack(&packed[..20], 1 << 20),
+            Err(OpenError::Decompress(_))
+        ));
+    }
+}
