@@ -39,7 +39,12 @@ impl<'a, C: Context> Ev<'a, C> {
         }
     }
 
-    fn nodes(&self, c: &'a Call, i: usize, here: Here<'a, C::Node>) -> Result<NodeSet<'a, C::Node>, EvalError> {
+    fn nodes(
+        &self,
+        c: &'a Call,
+        i: usize,
+        here: Here<'a, C::Node>,
+    ) -> Result<NodeSet<'a, C::Node>, EvalError> {
         match self.arg(c, i, here)? {
             Val::Nodes(ns) => Ok(ns),
             _ => Err(self.fail(
@@ -175,11 +180,15 @@ impl<'a, C: Context> Ev<'a, C> {
                     })
                     .collect())
             }
-            Func::Contains => Ok(Val::Bool(self.s(c, 0, here)?.contains(&*self.s(c, 1, here)?))),
+            Func::Contains => Ok(Val::Bool(
+                self.s(c, 0, here)?.contains(&*self.s(c, 1, here)?),
+            )),
             Func::StartsWith => Ok(Val::Bool(
                 self.s(c, 0, here)?.starts_with(&*self.s(c, 1, here)?),
             )),
-            Func::EndsWith => Ok(Val::Bool(self.s(c, 0, here)?.ends_with(&*self.s(c, 1, here)?))),
+            Func::EndsWith => Ok(Val::Bool(
+                self.s(c, 0, here)?.ends_with(&*self.s(c, 1, here)?),
+            )),
             Func::StringLength => num(self.s_or_here(c, here)?.chars().count() as f64),
             Func::NormalizeSpace => {
                 let s = self.s_or_here(c, here)?;
@@ -217,7 +226,10 @@ impl<'a, C: Context> Ev<'a, C> {
             Func::String => Ok(Val::Str(self.s_or_here(c, here)?)),
             Func::Sum => {
                 let ns = self.nodes(c, 0, here)?;
-                num(ns.iter().map(|n| str_to_number(&node_string(ctx, *n))).sum())
+                num(ns
+                    .iter()
+                    .map(|n| str_to_number(&node_string(ctx, *n)))
+                    .sum())
             }
             Func::Count => num(self.nodes(c, 0, here)?.len() as f64),
             Func::CountNonEmpty => num(self
@@ -284,16 +296,19 @@ impl<'a, C: Context> Ev<'a, C> {
             }
             Func::Now => {
                 let now = ctx.now();
-                Ok(Val::DateTime(now.timestamp_millis(), now.offset().local_minus_utc()))
+                Ok(Val::DateTime(
+                    now.timestamp_millis(),
+                    now.offset().local_minus_utc(),
+                ))
             }
             Func::Date => self.date(c, here),
-            Func::DateTime => match self.instant(c, 0, here)? {
+            Func::DateTime => match self.instant(c, 0, here, true)? {
                 Some((ms, off)) => Ok(Val::DateTime(ms, off)),
                 None => st(String::new()),
             },
             Func::FormatDate | Func::FormatDateTime => {
                 let fmt = self.s(c, 1, here)?;
-                match self.instant(c, 0, here)? {
+                match self.instant(c, 0, here, false)? {
                     Some((ms, off)) => match dates::local(ms, off) {
                         Some(t) => st(dates::format_odk(&fmt, t)),
                         None => st(String::new()),
@@ -301,10 +316,8 @@ impl<'a, C: Context> Ev<'a, C> {
                     None => st(String::new()),
                 }
             }
-            Func::DecimalDateTime => match self.instant(c, 0, here)? {
-                Some((ms, _)) => num(ms as f64 / dates::MS_PER_DAY),
-                None => num(f64::NAN),
-            },
+            // Dates count whole days; date-times count from the epoch's instant (UTC).
+            Func::DecimalDateTime => num(self.n(c, 0, here)?),
             Func::DecimalTime => {
                 let s = self.s(c, 0, here)?;
                 let time = s.split_once('T').map_or(&*s, |(_, t)| t);
@@ -326,7 +339,8 @@ impl<'a, C: Context> Ev<'a, C> {
                 if !(0.0..=10_000.0).contains(&n) {
                     return Err(self.fail(c, "the length must be between 0 and 10000"));
                 }
-                const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+                const ALPHABET: &[u8] =
+                    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
                 let s = (0..n as usize)
                     .map(|_| {
                         let i = (ctx.random() * ALPHABET.len() as f64) as usize;
@@ -362,7 +376,12 @@ impl<'a, C: Context> Ev<'a, C> {
     }
 
     /// Append a value to `out`; a node-set contributes every node (JavaRosa's concat and join).
-    fn append_all(&self, out: &mut String, v: Val<'a, C::Node>, mut sep: Option<(&str, &mut bool)>) {
+    fn append_all(
+        &self,
+        out: &mut String,
+        v: Val<'a, C::Node>,
+        mut sep: Option<(&str, &mut bool)>,
+    ) {
         let mut push = |s: &str, out: &mut String| {
             if let Some((sep, first)) = sep.as_mut() {
                 if !**first {
@@ -479,7 +498,10 @@ impl<'a, C: Context> Ev<'a, C> {
         let key_col = self.s(c, 2, here)?;
         let key = self.s(c, 3, here)?;
         let Some(table) = self.ctx.instance(&file) else {
-            return Err(self.fail(c, format!("no attachment '{file}.csv' is loaded with the form")));
+            return Err(self.fail(
+                c,
+                format!("no attachment '{file}.csv' is loaded with the form"),
+            ));
         };
         let Some(kc) = table.column(&key_col) else {
             return Err(self.fail(c, format!("'{file}.csv' has no column '{key_col}'")));
@@ -497,7 +519,9 @@ impl<'a, C: Context> Ev<'a, C> {
         match self.arg(c, 0, here)? {
             Val::Date(d) => Ok(Val::Date(d)),
             Val::DateTime(ms, off) => Ok(dates::local(ms, off)
-                .map_or(Val::Str(Cow::Borrowed("")), |t| Val::Date(dates::days_of(t.date())))),
+                .map_or(Val::Str(Cow::Borrowed("")), |t| {
+                    Val::Date(dates::days_of(t.date()))
+                })),
             Val::Num(n) => Ok(days_val(n)),
             v => {
                 let s = v.into_str(self.ctx);
@@ -509,9 +533,11 @@ impl<'a, C: Context> Ev<'a, C> {
                     return Ok(Val::Date(dates::days_of(d)));
                 }
                 if let Some((ms, off)) = dates::parse_datetime(s) {
-                    return Ok(dates::local(ms, off).map_or(Val::Str(Cow::Borrowed("")), |t| {
-                        Val::Date(dates::days_of(t.date()))
-                    }));
+                    return Ok(
+                        dates::local(ms, off).map_or(Val::Str(Cow::Borrowed("")), |t| {
+                            Val::Date(dates::days_of(t.date()))
+                        }),
+                    );
                 }
                 let n = str_to_number(s);
                 if n.is_nan() {
@@ -522,21 +548,30 @@ impl<'a, C: Context> Ev<'a, C> {
         }
     }
 
-    /// An argument as an instant: date-times keep their offset; dates, numbers (days) and
-    /// strings without an offset are shown at the device's offset. `None` when empty or NaN.
-    fn instant(&self, c: &'a Call, i: usize, here: Here<'a, C::Node>) -> Result<Option<(i64, i32)>, EvalError> {
+    /// An argument as an instant shown at an offset: date-times keep their offset; dates and
+    /// strings without an offset are wall-clock time at the device. A number counts days since
+    /// the epoch: as an instant when `numbers_are_utc` (date-time(), the inverse of
+    /// decimal-date-time()), else as the device's calendar days (format-date(19723)).
+    /// `None` when empty or NaN.
+    fn instant(
+        &self,
+        c: &'a Call,
+        i: usize,
+        here: Here<'a, C::Node>,
+        numbers_are_utc: bool,
+    ) -> Result<Option<(i64, i32)>, EvalError> {
         let device = self.ctx.now().offset().local_minus_utc();
-        let from_days = |d: f64| -> Option<(i64, i32)> {
+        let from_days = |d: f64, utc: bool| -> Option<(i64, i32)> {
             if !d.is_finite() || d.abs() > 1e8 {
                 return None;
             }
-            // Days count wall-clock time at the device: shift so the local date is right.
-            Some(((d * dates::MS_PER_DAY) as i64 - i64::from(device) * 1000, device))
+            let shift = if utc { 0 } else { i64::from(device) * 1000 };
+            Some(((d * dates::MS_PER_DAY) as i64 - shift, device))
         };
         Ok(match self.arg(c, i, here)? {
             Val::DateTime(ms, off) => Some((ms, off)),
-            Val::Date(d) => from_days(d as f64),
-            Val::Num(n) => from_days(n),
+            Val::Date(d) => from_days(d as f64, false),
+            Val::Num(n) => from_days(n, numbers_are_utc),
             v => {
                 let s = v.into_str(self.ctx);
                 let s = s.trim();
@@ -544,13 +579,15 @@ impl<'a, C: Context> Ev<'a, C> {
                     return Ok(None);
                 }
                 if let Some(d) = dates::parse_date(s) {
-                    return Ok(from_days(dates::days_of(d) as f64));
+                    return Ok(from_days(dates::days_of(d) as f64, false));
                 }
                 if let Some((date, time)) = s.split_once('T')
                     && let (Some(d), Some((t, off))) =
                         (dates::parse_date(date), dates::parse_time(time))
                 {
-                    let local = chrono::NaiveDateTime::new(d, t).and_utc().timestamp_millis();
+                    let local = chrono::NaiveDateTime::new(d, t)
+                        .and_utc()
+                        .timestamp_millis();
                     let off = off.unwrap_or(device);
                     return Ok(Some((local - i64::from(off) * 1000, off)));
                 }
@@ -558,7 +595,7 @@ impl<'a, C: Context> Ev<'a, C> {
                 if n.is_nan() {
                     return Err(self.fail(c, format!("'{s}' is not a date or date-time")));
                 }
-                from_days(n)
+                from_days(n, numbers_are_utc)
             }
         })
     }
@@ -583,7 +620,9 @@ impl<'a, C: Context> Ev<'a, C> {
             _ => {
                 return Err(self.fail(
                     c,
-                    format!("unknown algorithm '{alg}' (use MD5, SHA-1, SHA-256, SHA-384 or SHA-512)"),
+                    format!(
+                        "unknown algorithm '{alg}' (use MD5, SHA-1, SHA-256, SHA-384 or SHA-512)"
+                    ),
                 ));
             }
         };
@@ -591,7 +630,10 @@ impl<'a, C: Context> Ev<'a, C> {
             "base64" => base64::engine::general_purpose::STANDARD.encode(&hash),
             "hex" => hash.iter().map(|b| format!("{b:02x}")).collect(),
             _ => {
-                return Err(self.fail(c, format!("unknown encoding '{encoding}' (use base64 or hex)")));
+                return Err(self.fail(
+                    c,
+                    format!("unknown encoding '{encoding}' (use base64 or hex)"),
+                ));
             }
         };
         Ok(Val::Str(Cow::Owned(text)))
@@ -612,7 +654,12 @@ impl<'a, C: Context> Ev<'a, C> {
                         continue;
                     }
                     points.push(parse_point(p).ok_or_else(|| {
-                        self.fail(c, format!("'{p}' is not a point (latitude longitude [altitude accuracy])"))
+                        self.fail(
+                            c,
+                            format!(
+                                "'{p}' is not a point (latitude longitude [altitude accuracy])"
+                            ),
+                        )
                     })?);
                 }
             }
@@ -622,7 +669,8 @@ impl<'a, C: Context> Ev<'a, C> {
             if points.len() < 3 {
                 return Ok(Val::Num(0.0));
             }
-            let mut poly = geographiclib_rs::PolygonArea::new(&g, geographiclib_rs::Winding::CounterClockwise);
+            let mut poly =
+                geographiclib_rs::PolygonArea::new(&g, geographiclib_rs::Winding::CounterClockwise);
             for (lat, lon) in &points {
                 poly.add_point(*lat, *lon);
             }

@@ -157,7 +157,11 @@ impl<'a, C: Context> Ev<'a, C> {
         })
     }
 
-    fn path(&self, p: &'a Path, here: Here<'a, C::Node>) -> Result<NodeSet<'a, C::Node>, EvalError> {
+    fn path(
+        &self,
+        p: &'a Path,
+        here: Here<'a, C::Node>,
+    ) -> Result<NodeSet<'a, C::Node>, EvalError> {
         let mut set: NodeSet<'a, C::Node> = match &p.base {
             Base::Root => smallvec![NodeRef::MainDoc],
             Base::Context => smallvec![here.node],
@@ -197,11 +201,14 @@ impl<'a, C: Context> Ev<'a, C> {
                     for n in set {
                         kids.clear();
                         self.children(n, name, &mut kids);
-                        if absolute && single && kids.len() > 1 && step.preds.is_empty() {
-                            if let Some(c) = self.contextualise(n, name) {
-                                kids.clear();
-                                kids.push(c);
-                            }
+                        if absolute
+                            && single
+                            && kids.len() > 1
+                            && step.preds.is_empty()
+                            && let Some(c) = self.contextualise(n, name)
+                        {
+                            kids.clear();
+                            kids.push(c);
                         }
                         if step.preds.is_empty() {
                             next.extend(kids.drain(..));
@@ -223,7 +230,11 @@ impl<'a, C: Context> Ev<'a, C> {
     /// JavaRosa's contextualisation of absolute paths: `/data/rep/q` seen from inside row 2 of
     /// `rep` means row 2's `q`. When `parent` is an ancestor of the current node and its child on
     /// the way down to the current node is named `name`, that child is the answer.
-    fn contextualise(&self, parent: NodeRef<'a, C::Node>, name: &str) -> Option<NodeRef<'a, C::Node>> {
+    fn contextualise(
+        &self,
+        parent: NodeRef<'a, C::Node>,
+        name: &str,
+    ) -> Option<NodeRef<'a, C::Node>> {
         let NodeRef::Main(p) = parent else {
             return None;
         };
@@ -358,6 +369,8 @@ impl<'a, C: Context> Ev<'a, C> {
             // Numbers, booleans and dates compare by value, not text: test every row.
             _ => return Ok(None),
         };
-        Ok(Some(rows.into_iter().map(|r| NodeRef::Item(table, r)).collect()))
+        Ok(Some(
+            rows.into_iter().map(|r| NodeRef::Item(table, r)).collect(),
+        ))
     }
 }

@@ -139,10 +139,7 @@ impl Func {
     /// Whether the result may change without any field changing (time, randomness, ids): the
     /// interview state must not cache such an expression as if it were pure.
     pub(crate) fn is_volatile(self) -> bool {
-        matches!(
-            self,
-            Func::Now | Func::Today | Func::Random | Func::Uuid
-        )
+        matches!(self, Func::Now | Func::Today | Func::Random | Func::Uuid)
     }
 }
 

@@ -429,11 +429,7 @@ fn lex_number(src: &str, start: usize) -> (f64, usize) {
     }
     // Only ASCII digits and one dot: parse cannot fail, but never panic on it.
     let text = &src[start..end];
-    let text = if text.ends_with('.') {
-        &text[..text.len() - 1]
-    } else {
-        text
-    };
+    let text = text.strip_suffix('.').unwrap_or(text);
     (text.parse::<f64>().unwrap_or(f64::NAN), end)
 }
 

@@ -101,8 +101,10 @@ impl MemoryContext {
 
     /// The label of `choice` for the select question named `question`.
     pub fn add_label(&mut self, question: &str, choice: &str, label: &str) {
-        self.labels
-            .insert((question.to_string(), choice.to_string()), label.to_string());
+        self.labels.insert(
+            (question.to_string(), choice.to_string()),
+            label.to_string(),
+        );
     }
 
     /// Set what `now()` returns.

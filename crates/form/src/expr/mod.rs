@@ -100,8 +100,7 @@ pub trait Context {
     /// itself), the instance in that same row; otherwise every instance, in document order (all
     /// rows of a repeat the current node is not in). Return `false` when no field has that name.
     /// `field.id` is the id given by [`Expr::bind_fields`], or [`FieldRef::UNBOUND`].
-    fn field(&self, field: &FieldRef, current: Self::Node, out: &mut NodeList<Self::Node>)
-    -> bool;
+    fn field(&self, field: &FieldRef, current: Self::Node, out: &mut NodeList<Self::Node>) -> bool;
 
     /// 1-based position of a node among its same-named siblings (a repeat row's number).
     /// The default asks the parent for its children; override it when the row number is at hand.

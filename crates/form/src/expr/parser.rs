@@ -31,7 +31,11 @@ const LEVELS: &[&[(Tok<'static>, BinOp)]] = &[
         (Tok::Ge, BinOp::Ge),
     ],
     &[(Tok::Plus, BinOp::Add), (Tok::Minus, BinOp::Sub)],
-    &[(Tok::Star, BinOp::Mul), (Tok::Div, BinOp::Div), (Tok::Mod, BinOp::Mod)],
+    &[
+        (Tok::Star, BinOp::Mul),
+        (Tok::Div, BinOp::Div),
+        (Tok::Mod, BinOp::Mod),
+    ],
 ];
 
 impl<'s, 't> Parser<'s, 't> {
@@ -75,7 +79,10 @@ impl<'s, 't> Parser<'s, 't> {
             Ok(())
         } else {
             let found = self.peek().describe();
-            self.err(format!("expected {} {context}, found {found}", tok.describe()))
+            self.err(format!(
+                "expected {} {context}, found {found}",
+                tok.describe()
+            ))
         }
     }
 
@@ -125,9 +132,14 @@ impl<'s, 't> Parser<'s, 't> {
             let Some(&(_, op)) = ops.iter().find(|(t, _)| *t == next) else {
                 break;
             };
+            let at = self.here();
             self.bump();
             if self.peek() == Tok::Eof {
-                return self.err(format!("'{}' needs something after it", op.symbol()));
+                return Err(ParseError::new(
+                    self.src,
+                    at,
+                    format!("'{}' needs something after it", op.symbol()),
+                ));
             }
             rest.push((op, self.level(level + 1)?));
         }
@@ -386,7 +398,10 @@ impl<'s, 't> Parser<'s, 't> {
             }
         }
         self.expect(Tok::RParen, "to close the arguments")?;
-        let end = self.toks.get(self.pos.saturating_sub(1)).map_or(self.src.len(), |t| t.start + 1);
+        let end = self
+            .toks
+            .get(self.pos.saturating_sub(1))
+            .map_or(self.src.len(), |t| t.start + 1);
         if args.len() < min || args.len() > max {
             let want = if min == max {
                 format!("{min}")
@@ -432,7 +447,7 @@ impl<'s, 't> Parser<'s, 't> {
             (Func::Regex, Some(Node::Str(pattern))) => Ok(CallExtra::Regex(
                 fancy_regex::Regex::new(pattern)
                     .map(Box::new)
-                    .map_err(|e| format!("regex: invalid pattern '{pattern}': {e}")),
+                    .map_err(|e| format!("invalid pattern '{pattern}': {e}")),
             )),
             (Func::ChoiceName, Some(Node::Str(path))) => {
                 let lexed = super::lexer::lex(path).map_err(|e| {
@@ -522,7 +537,9 @@ pub(crate) fn context_free(node: &Node) -> bool {
             Base::Expr(e, _) => context_free(e),
         },
         Node::Neg(e) => context_free(e),
-        Node::Chain(first, rest) => context_free(first) && rest.iter().all(|(_, n)| context_free(n)),
+        Node::Chain(first, rest) => {
+            context_free(first) && rest.iter().all(|(_, n)| context_free(n))
+        }
         Node::Call(c) => match c.func {
             Func::Position | Func::Last => false,
             Func::String | Func::Number | Func::StringLength | Func::NormalizeSpace
@@ -545,9 +562,7 @@ fn clone_shallow(node: &Node) -> Option<Node> {
         Node::Path(p) => {
             let base = match &p.base {
                 Base::Root => Base::Root,
-                Base::Expr(Node::Call(c), preds)
-                    if c.func == Func::Current && preds.is_empty() =>
-                {
+                Base::Expr(Node::Call(c), preds) if c.func == Func::Current && preds.is_empty() => {
                     Base::Expr(
                         Node::Call(Box::new(Call {
                             func: Func::Current,

@@ -83,11 +83,9 @@ fn walk(node: &Node, base: &PredBase, out: &mut Vec<Reference>) {
             }
         }
         Node::Call(c) => {
-            match (c.func, c.args.first()) {
-                (Func::Instance | Func::Pulldata, Some(Node::Str(id))) => {
-                    push(out, Reference::Instance(id.to_string()));
-                }
-                _ => {}
+            if let (Func::Instance | Func::Pulldata, Some(Node::Str(id))) = (c.func, c.args.first())
+            {
+                push(out, Reference::Instance(id.to_string()));
             }
             if c.func == Func::Current {
                 push(

@@ -135,7 +135,12 @@ impl<'a, N: Copy + PartialEq> Val<'a, N> {
     /// XPath 1.0 `=` and `!=` (section 3.4): node-sets compare existentially; otherwise booleans
     /// win, then numbers, then strings. Dates compare as days with numbers and as text with
     /// strings.
-    pub(crate) fn equals<C: Context<Node = N>>(&self, other: &Self, ctx: &'a C, negate: bool) -> bool {
+    pub(crate) fn equals<C: Context<Node = N>>(
+        &self,
+        other: &Self,
+        ctx: &'a C,
+        negate: bool,
+    ) -> bool {
         use Val::*;
         match (self, other) {
             (Nodes(a), Nodes(b)) => a.iter().any(|x| {
@@ -143,7 +148,7 @@ impl<'a, N: Copy + PartialEq> Val<'a, N> {
                 b.iter().any(|y| (xs == node_string(ctx, *y)) != negate)
             }),
             (Nodes(ns), v) | (v, Nodes(ns)) => match v {
-                Bool(b) => (!ns.is_empty() == *b) != negate,
+                Bool(b) => (ns.is_empty() != *b) != negate,
                 Num(n) => ns
                     .iter()
                     .any(|x| (str_to_number(&node_string(ctx, *x)) == *n) != negate),
@@ -178,15 +183,18 @@ impl<'a, N: Copy + PartialEq> Val<'a, N> {
         match (self, other) {
             (Val::Nodes(a), Val::Nodes(b)) => a.iter().any(|x| {
                 let xn = str_to_number(&node_string(ctx, *x));
-                b.iter().any(|y| op(xn, str_to_number(&node_string(ctx, *y))))
+                b.iter()
+                    .any(|y| op(xn, str_to_number(&node_string(ctx, *y))))
             }),
             (Val::Nodes(a), v) => {
                 let n = v.to_num(ctx);
-                a.iter().any(|x| op(str_to_number(&node_string(ctx, *x)), n))
+                a.iter()
+                    .any(|x| op(str_to_number(&node_string(ctx, *x)), n))
             }
             (v, Val::Nodes(b)) => {
                 let n = v.to_num(ctx);
-                b.iter().any(|y| op(n, str_to_number(&node_string(ctx, *y))))
+                b.iter()
+                    .any(|y| op(n, str_to_number(&node_string(ctx, *y))))
             }
             _ => op(self.to_num(ctx), other.to_num(ctx)),
         }
