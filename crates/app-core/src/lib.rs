@@ -7,6 +7,8 @@
 //! Commands return [`CommandError`] (a stable code plus technical detail) so the UI can show a
 //! sentence in the user's language instead of a Rust error string.
 
+pub mod sync;
+
 use fieldpost_proto::app::{CommandError, ErrorCode, StoreInfo};
 use std::path::{Path, PathBuf};
 

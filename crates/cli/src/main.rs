@@ -4,6 +4,11 @@
 //! arguments, call the crate, print the result. Exit codes: 0 success, 1 "checked and found wanting"
 //! (an invalid form, an interview that cannot be completed), 2 usage or load errors.
 
+mod rebuild_cmd;
+mod serve_cmd;
+mod simulate_cmd;
+mod stats_cmd;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -15,9 +20,23 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Run the collection server (SQLite file or PostgreSQL; --demo seeds a try-out survey).
+    Serve(serve_cmd::ServeArgs),
+    /// Print the server database's counts by status as `<key> <value>` lines.
+    Stats(stats_cmd::StatsArgs),
+    /// Rebuild the server database's ingested data from the batch archive.
+    Rebuild(rebuild_cmd::RebuildArgs),
+    /// Simulate enumerators' devices against a `serve --demo` server.
+    Simulate(simulate_cmd::SimulateArgs),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Serve(args) => serve_cmd::run(args),
+        Command::Stats(args) => stats_cmd::run(args),
+        Command::Rebuild(args) => rebuild_cmd::run(args),
+        Command::Simulate(args) => simulate_cmd::run(args),
+    }
 }

@@ -49,9 +49,14 @@ impl Role {
 
     /// Parses the wire name; `None` for anything else.
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Admin, Role::Coordinator, Role::RecheckTeam, Role::Enumerator]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            Role::Admin,
+            Role::Coordinator,
+            Role::RecheckTeam,
+            Role::Enumerator,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 
     /// Whether accounts with this role must name the province they work in.
@@ -436,7 +441,10 @@ mod tests {
         for code in all {
             let json = serde_json::to_string(&code).expect("serializes");
             assert_eq!(json, format!("\"{}\"", code.as_str()));
-            assert_eq!(serde_json::from_str::<ErrorCode>(&json).expect("parses"), code);
+            assert_eq!(
+                serde_json::from_str::<ErrorCode>(&json).expect("parses"),
+                code
+            );
         }
         assert!(ErrorCode::Internal.is_retryable());
         assert!(!ErrorCode::ForgedSignature.is_retryable());
@@ -444,7 +452,12 @@ mod tests {
 
     #[test]
     fn roles_round_trip_and_province_roles_are_the_provincial_ones() {
-        for role in [Role::Admin, Role::Coordinator, Role::RecheckTeam, Role::Enumerator] {
+        for role in [
+            Role::Admin,
+            Role::Coordinator,
+            Role::RecheckTeam,
+            Role::Enumerator,
+        ] {
             assert_eq!(Role::parse(role.as_str()), Some(role));
             let json = serde_json::to_string(&role).expect("serializes");
             assert_eq!(json, format!("\"{}\"", role.as_str()));

@@ -1,0 +1,60 @@
+//! The `serve` command line, shared by `fieldpost serve` and the `fieldpost-server` binary
+//! (which the fault tests start as a real process).
+
+use crate::serve::{ServeConfig, serve};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Database: a SQLite file path (created when absent) or postgres://user@host:port/db.
+    #[arg(long, default_value = "fieldpost-server.sqlite")]
+    pub db: String,
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Folder for the batch archive and keys (default for SQLite: <db>.data next to the file).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Age identity file holding a server recipient key (repeatable); <data-dir>/server-identity.txt
+    /// is loaded too when present.
+    #[arg(long)]
+    pub identity: Vec<PathBuf>,
+    /// Seed a demonstration survey (SIPAS questionnaire, two provinces, accounts) and print
+    /// its credentials and enrolment codes. Demo passwords are public: never for real data.
+    #[arg(long)]
+    pub demo: bool,
+    /// Folder of the shipped assets (questionnaire, code lists) for --demo.
+    #[arg(long)]
+    pub assets: Option<PathBuf>,
+}
+
+pub fn run_serve(args: ServeArgs) -> ExitCode {
+    let cfg = ServeConfig {
+        db: args.db,
+        listen: args.listen,
+        data_dir: args.data_dir,
+        identities: args.identity,
+        demo: args.demo,
+        assets: args.assets,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("fieldpost serve: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(serve(cfg)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fieldpost serve: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
