@@ -102,7 +102,16 @@ fn refs(form: &Form, e: &Option<String>) -> BTreeSet<String> {
     let _ = form;
     match e.as_deref().map(Expr::parse) {
         Some(Ok(x)) => parsed_field_names(&x).into_iter().collect(),
-        Some(Err(err)) => BTreeSet::from([format!("<parse error: {err}>")]),
+        // pyxform passes text it cannot read through; FieldPost reports such an expression as
+        // unreadable at import (`Imported::unreadable`) and its references are the `${name}`s.
+        Some(Err(_)) => e
+            .as_deref()
+            .map(|t| {
+                fieldpost_form::validate::expression_field_names(t)
+                    .into_iter()
+                    .collect()
+            })
+            .unwrap_or_default(),
         None => BTreeSet::new(),
     }
 }

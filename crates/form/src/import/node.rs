@@ -80,9 +80,9 @@ pub fn node_from_row(
     let b = |attr: &str| binding(row.get(&["bind", attr]));
     let bind = Bind {
         relevant: b("relevant"),
-        constraint: row.get(&["bind", "constraint"]).map(str::to_string),
+        constraint: b("constraint"),
         required: b("required"),
-        calculation: row.get(&["bind", "calculate"]).map(str::to_string),
+        calculation: b("calculate"),
         readonly: b("readonly"),
         default: row.get(&["default"]).map(str::to_string),
         choice_filter: row.get(&["choice_filter"]).map(str::to_string),
