@@ -94,7 +94,11 @@ fn main() {
         ("regex", "regex(${phone}, '^0[0-9]{9}$')", false),
         ("sum_repeat_50", "sum(${member_age})", false),
         ("count_repeat_50", "count(${hh})", false),
-        ("in_row_relative", "${member_age} > 15 and position(..) > 1", true),
+        (
+            "in_row_relative",
+            "${member_age} > 15 and position(..) > 1",
+            true,
+        ),
         (
             "indexed_repeat",
             "indexed-repeat(${member_name}, ${hh}, position(..) - 1)",
@@ -111,7 +115,8 @@ fn main() {
         let expr = Expr::parse(src).expect("benchmark expression parses");
         let at = if *in_row { h.row_age } else { h.age };
         // Check it evaluates before timing it.
-        expr.eval_string(&h.ctx, at).expect("benchmark expression evaluates");
+        expr.eval_string(&h.ctx, at)
+            .expect("benchmark expression evaluates");
         let ns = measure(|| {
             black_box(expr.eval_bool(&h.ctx, black_box(at)).ok());
         });

@@ -137,6 +137,15 @@ pub(crate) fn lex(src: &str) -> Result<Lexed<'_>, ParseError> {
             i += 1;
             continue;
         }
+        // Spreadsheets paste no-break spaces; pyxform passes them through. Read them as spaces.
+        if c == '\u{A0}' {
+            warnings.push(format!(
+                "no-break space (U+00A0) at character {} read as an ordinary space",
+                char_column(src, start)
+            ));
+            i += c.len_utf8();
+            continue;
+        }
         let tok = match c {
             '(' => {
                 i += 1;
@@ -270,10 +279,12 @@ pub(crate) fn lex(src: &str) -> Result<Lexed<'_>, ParseError> {
             // Spreadsheet programs turn straight quotes into typographic ones. pyxform passes
             // them through; we read them as quotes, and warn, because the intent is plain.
             '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}' => {
+                // A typographic opening quote may be closed by either typographic quote or by
+                // the straight quote of the same kind (`‘other'` occurs in real forms).
                 let closers: &[char] = if c == '\u{2018}' || c == '\u{2019}' {
-                    &['\u{2018}', '\u{2019}']
+                    &['\u{2018}', '\u{2019}', '\'']
                 } else {
-                    &['\u{201C}', '\u{201D}']
+                    &['\u{201C}', '\u{201D}', '"']
                 };
                 let body = i + c.len_utf8();
                 match src[body..].find(closers) {
@@ -371,7 +382,6 @@ pub(crate) fn lex(src: &str) -> Result<Lexed<'_>, ParseError> {
             }
             other => {
                 let what = match other {
-                    '\u{A0}' => "a no-break space (U+00A0); use an ordinary space".to_string(),
                     '\u{200B}' => "a zero-width space (U+200B); delete it".to_string(),
                     c if c.is_control() => format!("control character U+{:04X}", c as u32),
                     c => format!("'{c}'"),

@@ -664,7 +664,7 @@ fn parse_errors_name_the_problem_and_place() {
         ("()", "empty parentheses", 2),
         ("1 2", "expected an operator", 3),
         ("${a} ! ${b}", "'!' must be followed by '='", 6),
-        ("${a} = \u{a0}1", "no-break space", 8),
+        ("${a} = \u{200b}1", "zero-width space", 8),
         ("jr:choice-name(${a}, ${a})", "quoted reference", 1),
         (
             "jr:choice-name(${a}, 'not a path!')",
@@ -715,6 +715,13 @@ fn typographic_quotes_are_read_with_a_warning() {
     assert_eq!(e.warnings().len(), 2);
     assert!(e.warnings()[0].contains("straight quotes"));
     let f = fixture();
+    assert!(e.eval_bool(&f.ctx, f.age).expect("eval"));
+    // Seen in real forms: a typographic opening quote closed by a straight one, and a
+    // no-break space between tokens.
+    let e = Expr::parse("selected(${fruits}, ‘apple')").expect("parse");
+    assert!(e.eval_bool(&f.ctx, f.age).expect("eval"));
+    let e = Expr::parse("${age} <=\u{a0} 30").expect("parse");
+    assert_eq!(e.warnings().len(), 1);
     assert!(e.eval_bool(&f.ctx, f.age).expect("eval"));
 }
 
