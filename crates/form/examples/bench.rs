@@ -55,12 +55,15 @@ fn recompute(name: &str, form: Form) {
         })
         .filter_map(|n| {
             let mut path = String::new();
+            let mut plain = String::new();
             for seg in n.path.split('/') {
                 if !path.is_empty() {
                     path.push('/');
+                    plain.push('/');
                 }
                 path.push_str(seg);
-                if let Some(id) = form.node_by_path(&n.path[..path.len()])
+                plain.push_str(seg);
+                if let Some(id) = form.node_by_path(&plain)
                     && form.nodes[id].kind == NodeKind::Repeat
                 {
                     path.push_str("[1]");
@@ -143,14 +146,7 @@ fn row(
 /// 900 top-level fields (chains of calculations, relevance, constraints) and a repeat of 100
 /// fields with 50 rows: 1,000 fields, 5,900 field instances.
 fn generated_1000() -> Vec<u8> {
-    let mut s = vec![row(
-        "type",
-        "name",
-        "relevant",
-        "constraint",
-        "calculation",
-        "repeat_count",
-    )];
+    let mut s = vec![header()];
     for i in 0..900 {
         let name = format!("q{i}");
         if i % 5 == 4 {
@@ -251,14 +247,7 @@ fn recompute_1000() {
 
 /// A household roster: 10 fields per row with in-row logic.
 fn roster() -> Vec<u8> {
-    let mut s = vec![row(
-        "type",
-        "name",
-        "relevant",
-        "constraint",
-        "calculation",
-        "repeat_count",
-    )];
+    let mut s = vec![header()];
     s.push(row("text", "village", "", "", "", ""));
     s.push(row("begin repeat", "members", "", "", "", ""));
     s.push(row("text", "m_name", "", "", "", ""));
@@ -332,4 +321,19 @@ fn main() {
     }
     recompute_1000();
     rows_bench();
+}
+
+fn header() -> Vec<String> {
+    [
+        "type",
+        "name",
+        "label",
+        "relevant",
+        "constraint",
+        "calculation",
+        "repeat_count",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }

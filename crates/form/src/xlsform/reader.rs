@@ -116,7 +116,8 @@ fn sheet_from_range(name: &str, range: &calamine::Range<Data>) -> Result<RawShee
     for (i, row) in rows.enumerate() {
         let row_index = first_data_row + i; // 0-based spreadsheet row
         let mut cells = Vec::new();
-        for (j, cell) in row.iter().enumerate() {
+        // Only cells under a header matter; a range widened by formatting can be very wide.
+        for (j, cell) in row.iter().take(ncols.saturating_sub(start_col)).enumerate() {
             let col = start_col + j;
             if col >= ncols || sheet.headers[col].is_none() {
                 continue;
