@@ -63,6 +63,12 @@ export async function launchApp(env = {}) {
 /** Saves a PNG of the window under target/screenshots/NAME.png and returns its path. */
 export async function screenshot(driver, name) {
   mkdirSync(SHOTS, { recursive: true });
+  // The DOM can hold the text before WebKit has painted it: wait for the shipped fonts and two
+  // animation frames, so the picture shows what a person sees.
+  await driver.executeAsyncScript(`
+    const done = arguments[arguments.length - 1];
+    document.fonts.ready.then(() => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+  `);
   const path = join(SHOTS, `${name}.png`);
   writeFileSync(path, Buffer.from(await driver.takeScreenshot(), 'base64'));
   return path;

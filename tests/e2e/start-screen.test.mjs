@@ -38,6 +38,21 @@ test('switching to English translates the screen and keeps the store facts', asy
   await screenshot(driver, 'start-en');
 });
 
+test("the start screen fits a phone's width (360 px) in both languages", async () => {
+  const { driver } = app;
+  await driver.manage().window().setRect({ width: 360, height: 800 });
+  await driver.wait(async () => (await driver.executeScript('return window.innerWidth')) <= 360, 5000);
+  for (const lang of ['vi', 'en']) {
+    await driver.findElement(By.id(`lang-${lang}`)).click();
+    await textOf(driver, 'store-status', lang === 'vi' ? /sẵn sàng/ : /ready/);
+    const overflow = await driver.executeScript(
+      'return document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    assert.equal(overflow, 0, `no horizontal scrolling at 360 px (${lang})`);
+    await screenshot(driver, `start-${lang}-360`);
+  }
+  await driver.manage().window().setRect({ width: 1280, height: 800 });
+});
+
 test('the language choice survives a reload', async () => {
   const { driver } = app;
   await driver.navigate().refresh();
