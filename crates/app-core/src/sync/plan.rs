@@ -237,9 +237,10 @@ mod tests {
 
     #[test]
     fn only_an_ack_for_these_bytes_acknowledges() {
+        let good = ack(5, "ab");
         assert_eq!(
-            judge(Reply::Ack(ack(5, "ab")), 5, "ab"),
-            Verdict::Acknowledged(ack(5, "ab"))
+            judge(Reply::Ack(good.clone()), 5, "ab"),
+            Verdict::Acknowledged(good)
         );
         assert_eq!(
             judge(Reply::Ack(ack(5, "cd")), 5, "ab"),
