@@ -6,6 +6,7 @@ use std::cell::OnceCell;
 use smallvec::{SmallVec, smallvec};
 
 use super::ast::{Axis, Base, BinOp, Node, Path, Pred};
+use super::table::Table;
 use super::value::{NodeRef, NodeSet, Val, node_string};
 use super::{Context, EvalError, NodeList, Value, dates};
 
@@ -199,6 +200,20 @@ impl<'a, C: Context> Ev<'a, C> {
                 Axis::Child(name) => {
                     let single = set.len() == 1;
                     for n in set {
+                        // `root/item[column = value]...`: go straight to the table's index
+                        // instead of listing every row first.
+                        if let (NodeRef::Root(t), "item", Some(first)) =
+                            (n, &**name, step.preds.first())
+                            && let Some(rows) = self.index_rows(t, first)?
+                        {
+                            let mut filtered: NodeSet<'a, C::Node> =
+                                rows.into_iter().map(|r| NodeRef::Item(t, r)).collect();
+                            for pred in &step.preds[1..] {
+                                filtered = self.filter(filtered, pred)?;
+                            }
+                            next.extend(filtered);
+                            continue;
+                        }
                         kids.clear();
                         self.children(n, name, &mut kids);
                         if absolute
@@ -336,9 +351,9 @@ impl<'a, C: Context> Ev<'a, C> {
         set: &NodeSet<'a, C::Node>,
         pred: &'a Pred,
     ) -> Result<Option<NodeSet<'a, C::Node>>, EvalError> {
-        let Some((col, key)) = &pred.key else {
+        if pred.key.is_none() {
             return Ok(None);
-        };
+        }
         let Some(&NodeRef::Item(table, 0)) = set.first() else {
             return Ok(None);
         };
@@ -347,16 +362,30 @@ impl<'a, C: Context> Ev<'a, C> {
         {
             return Ok(None);
         }
+        Ok(self
+            .index_rows(table, pred)?
+            .map(|rows| rows.into_iter().map(|r| NodeRef::Item(table, r)).collect()))
+    }
+
+    /// The rows of `table` that satisfy a `column = value` predicate, from the table's index;
+    /// `None` when the predicate is not of that shape or the value is not text.
+    fn index_rows(&self, table: &'a Table, pred: &'a Pred) -> Result<Option<Vec<u32>>, EvalError> {
+        let Some((col, key)) = &pred.key else {
+            return Ok(None);
+        };
         let Some(c) = table.column(col) else {
-            return Ok(Some(SmallVec::new()));
+            return Ok(Some(Vec::new()));
         };
         let here = Here {
-            node: NodeRef::Item(table, 0),
+            node: NodeRef::Root(table),
             pos: 0,
             size: 0,
         };
-        let rows: Vec<u32> = match self.eval(key, here)? {
+        Ok(Some(match self.eval(key, here)? {
             Val::Str(s) => table.rows_where(c, &s).to_vec(),
+            Val::Nodes(ns) if ns.len() == 1 => {
+                table.rows_where(c, &node_string(self.ctx, ns[0])).to_vec()
+            }
             Val::Nodes(ns) => {
                 let mut rows = Vec::new();
                 for n in ns {
@@ -368,9 +397,6 @@ impl<'a, C: Context> Ev<'a, C> {
             }
             // Numbers, booleans and dates compare by value, not text: test every row.
             _ => return Ok(None),
-        };
-        Ok(Some(
-            rows.into_iter().map(|r| NodeRef::Item(table, r)).collect(),
-        ))
+        }))
     }
 }
