@@ -103,13 +103,13 @@ impl Ingest {
                     detail: r.message.clone(),
                 };
                 // A sequence conflict was recorded inside the commit transaction already.
-                if r.code != ErrorCode::SequenceConflict {
-                    if let Err(e) = self.storage.record_incident(&incident) {
-                        eprintln!(
-                            "fieldpost-server: could not record incident {}: {e}",
-                            incident.kind
-                        );
-                    }
+                if r.code != ErrorCode::SequenceConflict
+                    && let Err(e) = self.storage.record_incident(&incident)
+                {
+                    eprintln!(
+                        "fieldpost-server: could not record incident {}: {e}",
+                        incident.kind
+                    );
                 }
             }
         }
@@ -143,27 +143,25 @@ impl Ingest {
             )
         })?;
         let header = fieldpost_seal::verify(bytes, &key).map_err(open_error)?;
-        if let Source::Upload(uploader) = source {
-            if uploader.id != header.device_id {
-                return Err(Rejection::new(
-                    ErrorCode::ReplayFromAnotherDevice,
-                    format!(
-                        "a batch of device {} was uploaded by device {}",
-                        header.device_id, uploader.id
-                    ),
-                ));
-            }
+        if let Source::Upload(uploader) = source
+            && uploader.id != header.device_id
+        {
+            return Err(Rejection::new(
+                ErrorCode::ReplayFromAnotherDevice,
+                format!(
+                    "a batch of device {} was uploaded by device {}",
+                    header.device_id, uploader.id
+                ),
+            ));
         }
         let digest = fieldpost_seal::digest(bytes).to_string();
-        if let Source::Upload(_) = source {
-            if let Some(ack) = self
+        if let Source::Upload(_) = source
+            && let Some(ack) = self
                 .storage
                 .acknowledged_batch(device.id, header.sequence)?
-            {
-                if ack.digest == digest {
-                    return Ok(ack);
-                }
-            }
+            && ack.digest == digest
+        {
+            return Ok(ack);
         }
         let expected = self.storage.recipients(device.survey_id)?;
         let missing: Vec<&str> = expected
