@@ -242,8 +242,11 @@ fn is_meta(path: &str) -> bool {
         .any(|seg| seg.split('[').next() == Some("meta"))
 }
 
+/// A loaded form, its attachments and the steps to apply.
+type Prepared = (Form, HashMap<String, Vec<u8>>, Vec<Step>);
+
 fn run_interview(file: &Path, answers: &Path, media: Option<&Path>) -> ExitCode {
-    let prepared = (|| -> Result<(Form, HashMap<String, Vec<u8>>, Vec<Step>), String> {
+    let prepared = (|| -> Result<Prepared, String> {
         let (form, _) = load(file, media)?;
         Ok((form, read_media(media)?, read_steps(answers)?))
     })();
