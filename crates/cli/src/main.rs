@@ -4,6 +4,7 @@
 //! arguments, call the crate, print the result. Exit codes: 0 success, 1 "checked and found wanting"
 //! (an invalid form, an interview that cannot be completed), 2 usage or load errors.
 
+mod form_cmd;
 mod rebuild_cmd;
 mod serve_cmd;
 mod simulate_cmd;
@@ -21,6 +22,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Questionnaires: check, compile, list fields, run a scripted interview.
+    #[command(subcommand)]
+    Form(form_cmd::FormCommand),
     /// Run the collection server (SQLite file or PostgreSQL; --demo seeds a try-out survey).
     Serve(serve_cmd::ServeArgs),
     /// Print the server database's counts by status as `<key> <value>` lines.
@@ -34,6 +38,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Form(cmd) => form_cmd::run(cmd),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Stats(args) => stats_cmd::run(args),
         Command::Rebuild(args) => rebuild_cmd::run(args),
