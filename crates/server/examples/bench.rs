@@ -20,14 +20,23 @@ fn run(backend: &str, db: String, dir: &Path, devices: usize, interviews: usize)
     let ingest = open(&db, Some(&data), &[]).expect("opens");
     fieldpost_server::demo::seed(&ingest.storage, &data, None).expect("demo");
     let ingest = open(&db, Some(&data), &[]).expect("reopens");
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("binds");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("binds");
     let addr = listener.local_addr().expect("addr");
     rt.spawn(async move {
         let _ = axum::serve(listener, router(AppState { ingest })).await;
     });
     let shm = Path::new("/dev/shm");
-    let work = if shm.is_dir() { shm.join(format!("fieldpost-bench-{backend}-{}", std::process::id())) } else { dir.join("devices") };
+    let work = if shm.is_dir() {
+        shm.join(format!("fieldpost-bench-{backend}-{}", std::process::id()))
+    } else {
+        dir.join("devices")
+    };
     let cfg = SimConfig {
         server: format!("http://{addr}"),
         devices,
@@ -41,24 +50,53 @@ fn run(backend: &str, db: String, dir: &Path, devices: usize, interviews: usize)
     let report = simulate(&cfg).expect("simulates");
     let _ = std::fs::remove_dir_all(&work);
     let stats: std::collections::BTreeMap<String, i64> =
-        fieldpost_server::storage::Storage::open(&db).expect("opens").stats().expect("stats").into_iter().collect();
-    assert_eq!(stats["interviews"], report.completed as i64, "server holds exactly the completed interviews");
+        fieldpost_server::storage::Storage::open(&db)
+            .expect("opens")
+            .stats()
+            .expect("stats")
+            .into_iter()
+            .collect();
+    assert_eq!(
+        stats["interviews"], report.completed as i64,
+        "server holds exactly the completed interviews"
+    );
     assert_eq!(report.acked, report.completed);
     println!(
         "simulate: devices={} completed={} acked={} seconds={:.1} (upload {:.2} s)",
         report.devices, report.completed, report.acked, report.seconds, report.upload_seconds
     );
-    println!("BENCH ingest_{backend} {:.0} interviews/s", report.interviews_per_second());
-    println!("BENCH sealed_bytes_per_interview_{backend} {:.0} bytes", report.sealed_bytes_per_interview());
+    println!(
+        "BENCH ingest_{backend} {:.0} interviews/s",
+        report.interviews_per_second()
+    );
+    println!(
+        "BENCH sealed_bytes_per_interview_{backend} {:.0} bytes",
+        report.sealed_bytes_per_interview()
+    );
     rt.shutdown_background();
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let devices = args.first().copied().unwrap_or(10);
     let interviews = args.get(1).copied().unwrap_or(500);
     let dir = tempfile::tempdir().expect("temp dir");
-    run("sqlite", dir.path().join("bench.sqlite").display().to_string(), dir.path(), devices, interviews);
+    run(
+        "sqlite",
+        dir.path().join("bench.sqlite").display().to_string(),
+        dir.path(),
+        devices,
+        interviews,
+    );
     let pg = postgres_harness::Postgres::start();
-    run("postgres", pg.create_db("bench"), dir.path(), devices, interviews);
+    run(
+        "postgres",
+        pg.create_db("bench"),
+        dir.path(),
+        devices,
+        interviews,
+    );
 }
