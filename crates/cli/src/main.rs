@@ -4,7 +4,9 @@
 //! arguments, call the crate, print the result. Exit codes: 0 success, 1 "checked and found wanting"
 //! (an invalid form, an interview that cannot be completed), 2 usage or load errors.
 
+mod archive_cmd;
 mod form_cmd;
+mod keys_cmd;
 mod rebuild_cmd;
 mod serve_cmd;
 mod simulate_cmd;
@@ -33,6 +35,12 @@ enum Command {
     Rebuild(rebuild_cmd::RebuildArgs),
     /// Simulate enumerators' devices against a `serve --demo` server.
     Simulate(simulate_cmd::SimulateArgs),
+    /// Keys: recipient key pairs (server, escrow) and device signing keys.
+    #[command(subcommand)]
+    Keys(keys_cmd::KeysCommand),
+    /// The batch archive: open sealed batches offline with the server or escrow key.
+    #[command(subcommand)]
+    Archive(archive_cmd::ArchiveCommand),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +51,7 @@ fn main() -> ExitCode {
         Command::Stats(args) => stats_cmd::run(args),
         Command::Rebuild(args) => rebuild_cmd::run(args),
         Command::Simulate(args) => simulate_cmd::run(args),
+        Command::Keys(cmd) => keys_cmd::run(cmd),
+        Command::Archive(cmd) => archive_cmd::run(cmd),
     }
 }

@@ -10,6 +10,7 @@ pub struct Keys {
     pub device: DeviceSigningKey,
     pub public: DevicePublicKey,
     pub ids: Vec<Identity>,
+    #[allow(dead_code)] // used by open_plaintext only
     pub header: Vec<u8>,
 }
 
