@@ -67,7 +67,10 @@ mod tests {
         let info = core.store_info().expect("store opens");
         assert!(info.schema_version >= 1);
         assert!(info.path.ends_with(STORE_FILE));
-        assert!(Path::new(&info.path).is_file(), "the SQLite file exists on disk");
+        assert!(
+            Path::new(&info.path).is_file(),
+            "the SQLite file exists on disk"
+        );
         // Opening again is idempotent: same version, same file.
         assert_eq!(core.store_info().expect("reopens"), info);
     }
@@ -77,7 +80,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("not-a-folder");
         std::fs::write(&file, b"x").expect("write");
-        let err = AppCore::new(&file).store_info().expect_err("a file is not a folder");
+        let err = AppCore::new(&file)
+            .store_info()
+            .expect_err("a file is not a folder");
         assert_eq!(err.code, ErrorCode::DataDirUnavailable);
     }
 
@@ -86,8 +91,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let junk = b"this is not a SQLite database, and it must survive".repeat(100);
         std::fs::write(dir.path().join(STORE_FILE), &junk).expect("write");
-        let err = AppCore::new(dir.path()).store_info().expect_err("not a store");
+        let err = AppCore::new(dir.path())
+            .store_info()
+            .expect_err("not a store");
         assert_eq!(err.code, ErrorCode::StoreUnavailable);
-        assert_eq!(std::fs::read(dir.path().join(STORE_FILE)).expect("read"), junk);
+        assert_eq!(
+            std::fs::read(dir.path().join(STORE_FILE)).expect("read"),
+            junk
+        );
     }
 }

@@ -16,7 +16,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "fieldpost", version, about = "FieldPost: offline field surveys")]
+#[command(
+    name = "fieldpost",
+    version,
+    about = "FieldPost: offline field surveys"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
