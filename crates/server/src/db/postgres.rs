@@ -5,7 +5,7 @@
 
 use super::{Backend, DbError, Dialect, Row, Sql, Value};
 use ::postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use ::postgres::{Client, NoTls};
+use ::postgres::{GenericClient, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 use std::error::Error as StdError;
 
@@ -114,26 +114,10 @@ fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
-struct Tx<'a, 'b>(&'a mut ::postgres::Transaction<'b>);
-struct Conn<'a>(&'a mut Client);
+/// A connection or a transaction: `GenericClient` covers both, so one wrapper serves both.
+struct On<'a, C: GenericClient>(&'a mut C);
 
-impl Sql for Tx<'_, '_> {
-    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
-        Ok(self.0.execute(sql, &refs(params))?)
-    }
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
-        self.0
-            .query(sql, &refs(params))?
-            .iter()
-            .map(read_row)
-            .collect()
-    }
-    fn batch(&mut self, sql: &str) -> Result<(), DbError> {
-        Ok(self.0.batch_execute(sql)?)
-    }
-}
-
-impl Sql for Conn<'_> {
+impl<C: GenericClient> Sql for On<'_, C> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         Ok(self.0.execute(sql, &refs(params))?)
     }
@@ -160,14 +144,14 @@ impl Backend for PostgresBackend {
     ) -> Result<(), DbError> {
         let mut client = self.pool()?.get()?;
         let mut tx = client.transaction()?;
-        f(&mut Tx(&mut tx))?;
+        f(&mut On(&mut tx))?;
         tx.commit()?;
         Ok(())
     }
 
     fn read(&self, f: &mut dyn FnMut(&mut dyn Sql) -> Result<(), DbError>) -> Result<(), DbError> {
         let mut client = self.pool()?.get()?;
-        f(&mut Conn(&mut client))
+        f(&mut On(&mut *client))
     }
 
     fn describe(&self) -> String {
