@@ -303,10 +303,10 @@ pub struct NonResponseRequest {
     pub code: NonResponseCode,
     /// Free text for `other`, or what happened.
     pub note: Option<String>,
-    /// When to come back (nobody home); None with `final_visit` ends the assignment.
+    /// When to come back (nobody home). Whether the outcome is final is the survey's rule,
+    /// not the enumerator's choice: refused, moved, ineligible and other are final at once;
+    /// nobody home becomes final at the rule's number of visits (3 by default).
     pub revisit_at: Option<DateTime<Utc>>,
-    /// This is the last visit: the outcome is final (and may release the reserve).
-    pub final_visit: bool,
 }
 
 /// What recording a non-response did.
