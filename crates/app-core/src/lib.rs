@@ -7,18 +7,55 @@
 //! Commands return [`CommandError`] (a stable code plus technical detail) so the UI can show a
 //! sentence in the user's language instead of a Rust error string.
 
+mod assignments;
+mod batch;
+mod device;
+mod error;
+mod interview;
+pub mod paths;
+mod screen;
+mod server;
 pub mod sync;
 
-use fieldpost_proto::app::{CommandError, ErrorCode, StoreInfo};
+use device::keys;
+use fieldpost_proto::app::{
+    AppStatus, AssignmentList, CommandError, EnrolRequest, ErrorCode, GpsFix, Language,
+    NonResponseRequest, NonResponseResult, Review, ScreenView, StoreInfo, SyncProgress, SyncStatus,
+};
+use fieldpost_store::{BatchState, ParadataEvent, Store};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use uuid::Uuid;
+
+pub use batch::BATCH_SIZE;
 
 /// File name of the device store inside the app's data folder.
 pub const STORE_FILE: &str = "fieldpost.sqlite";
 
-/// State shared by all commands of one running app.
-#[derive(Debug, Clone)]
+/// State shared by all commands of one running app. Cheap to clone (one shared state), so the
+/// shell can move a handle into a blocking task.
+#[derive(Clone)]
 pub struct AppCore {
     data_dir: PathBuf,
+    /// Offered on the enrol screen before the device has a server of its own.
+    default_server: Option<String>,
+    state: Arc<Mutex<State>>,
+}
+
+/// The open store (one connection for the app's life) and the interview on screen.
+#[derive(Default)]
+struct State {
+    store: Option<Store>,
+    open: Option<interview::Open>,
+}
+
+impl std::fmt::Debug for AppCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppCore")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppCore {
@@ -26,34 +63,389 @@ impl AppCore {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
+            default_server: None,
+            state: Arc::new(Mutex::new(State::default())),
         }
+    }
+
+    /// The server address the enrol screen offers (from `FIELDPOST_SERVER_URL` in the shell).
+    pub fn with_default_server(mut self, url: Option<String>) -> Self {
+        self.default_server = url;
+        self
     }
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }
 
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the state as the last command left it; the
+        // store's transactions make that state consistent, so carry on with it.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Opens the device store (creating the folder and file, and migrating, when needed) and
     /// reports its schema version and location.
     pub fn store_info(&self) -> Result<StoreInfo, CommandError> {
-        std::fs::create_dir_all(&self.data_dir).map_err(|e| CommandError {
-            code: ErrorCode::DataDirUnavailable,
-            detail: format!("{}: {e}", self.data_dir.display()),
-        })?;
-        let path = self.data_dir.join(STORE_FILE);
-        let store = fieldpost_store::Store::open(&path).map_err(store_error)?;
+        let mut st = self.lock();
+        let store = self.store(&mut st)?;
         Ok(StoreInfo {
-            schema_version: store.schema_version().map_err(store_error)?,
+            schema_version: store.schema_version().map_err(error::store)?,
             path: store.path().display().to_string(),
         })
     }
+
+    fn store<'a>(&self, st: &'a mut State) -> Result<&'a mut Store, CommandError> {
+        if st.store.is_none() {
+            std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+                CommandError::new(
+                    ErrorCode::DataDirUnavailable,
+                    format!("{}: {e}", self.data_dir.display()),
+                )
+            })?;
+            let store = Store::open(&self.data_dir.join(STORE_FILE)).map_err(error::store)?;
+            st.store = Some(store);
+        }
+        st.store
+            .as_mut()
+            .ok_or_else(|| error::internal("the store did not open"))
+    }
+
+    /// Which screen the app opens on, and what the header and settings show.
+    pub fn app_status(&self) -> Result<AppStatus, CommandError> {
+        let mut st = self.lock();
+        let store = self.store(&mut st)?;
+        let get = |k: &str| store.setting(k).map_err(error::store);
+        let enrolled = get(keys::ENUMERATOR)?.is_some();
+        Ok(AppStatus {
+            enrolled,
+            unlocked: store.is_unlocked(),
+            server_url: get(keys::SERVER_URL)?.or_else(|| self.default_server.clone()),
+            enumerator: get(keys::ENUMERATOR)?,
+            survey_title: get(keys::SURVEY_TITLE)?,
+            language: match get(keys::LANGUAGE)?.as_deref() {
+                Some("en") => Language::En,
+                _ => Language::Vi,
+            },
+            device_id: store.device_id(),
+            store: StoreInfo {
+                schema_version: store.schema_version().map_err(error::store)?,
+                path: store.path().display().to_string(),
+            },
+        })
+    }
+
+    /// Enrols with a server (see [`device::enrol`]); the store is unlocked afterwards.
+    pub fn enrol(&self, req: &EnrolRequest) -> Result<AppStatus, CommandError> {
+        {
+            let mut st = self.lock();
+            let store = self.store(&mut st)?;
+            block_on(device::enrol(store, req))??;
+        }
+        self.app_status()
+    }
+
+    pub fn unlock(&self, pin: &str) -> Result<AppStatus, CommandError> {
+        {
+            let mut st = self.lock();
+            let store = self.store(&mut st)?;
+            store.unlock(pin).map_err(error::store)?;
+        }
+        self.app_status()
+    }
+
+    /// Forgets the data key: nothing personal can be read until the PIN is given again.
+    pub fn lock_store(&self) -> Result<AppStatus, CommandError> {
+        {
+            let mut st = self.lock();
+            st.open = None;
+            self.store(&mut st)?.lock();
+        }
+        self.app_status()
+    }
+
+    pub fn change_pin(&self, old_pin: &str, new_pin: &str) -> Result<AppStatus, CommandError> {
+        device::check_pin(new_pin)?;
+        {
+            let mut st = self.lock();
+            self.store(&mut st)?
+                .change_pin(old_pin, new_pin)
+                .map_err(error::store)?;
+        }
+        self.app_status()
+    }
+
+    pub fn set_language(&self, language: Language) -> Result<AppStatus, CommandError> {
+        {
+            let mut st = self.lock();
+            let tag = language_tag(language);
+            self.store(&mut st)?
+                .set_setting(keys::LANGUAGE, Some(tag))
+                .map_err(error::store)?;
+            if let Some(open) = st.open.as_mut() {
+                open.engine.set_language(tag);
+            }
+        }
+        self.app_status()
+    }
+
+    fn language(store: &Store) -> String {
+        store
+            .setting(keys::LANGUAGE)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "vi".into())
+    }
+
+    pub fn assignments(&self) -> Result<AssignmentList, CommandError> {
+        let mut st = self.lock();
+        assignments::list(self.store(&mut st)?)
+    }
+
+    /// Starts or resumes the interview of an assignment, at the screen last seen.
+    pub fn open_interview(&self, assignment_id: Uuid) -> Result<ScreenView, CommandError> {
+        let mut st = self.lock();
+        let store = self.store(&mut st)?;
+        let language = Self::language(store);
+        let open = interview::open(store, assignment_id, &language)?;
+        let view = open.view();
+        st.open = Some(open);
+        Ok(view)
+    }
+
+    /// Runs `f` on the interview `id`, opening it first when another one (or none) is open,
+    /// e.g. after the app was restarted on the interview screen.
+    fn with_open<T>(
+        &self,
+        id: Uuid,
+        f: impl FnOnce(&mut Store, &mut interview::Open) -> Result<T, CommandError>,
+    ) -> Result<T, CommandError> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        if st.open.as_ref().map(|o| o.id) != Some(id) {
+            let store = self.store(st)?;
+            let assignment = store.interview(id).map_err(error::store)?.assignment_id;
+            let language = Self::language(store);
+            st.open = Some(interview::open(store, assignment, &language)?);
+        }
+        let store = st
+            .store
+            .as_mut()
+            .ok_or_else(|| error::internal("the store is not open"))?;
+        let open = st
+            .open
+            .as_mut()
+            .ok_or_else(|| error::internal("no interview is open"))?;
+        f(store, open)
+    }
+
+    pub fn show_screen(
+        &self,
+        interview_id: Uuid,
+        index: usize,
+    ) -> Result<ScreenView, CommandError> {
+        self.with_open(interview_id, |store, open| {
+            interview::show(store, open, index)
+        })
+    }
+
+    pub fn set_answer(
+        &self,
+        interview_id: Uuid,
+        path: &str,
+        value: &serde_json::Value,
+    ) -> Result<ScreenView, CommandError> {
+        self.with_open(interview_id, |store, open| {
+            interview::set_answer(store, open, path, value)
+        })
+    }
+
+    pub fn add_row(&self, interview_id: Uuid, repeat: &str) -> Result<ScreenView, CommandError> {
+        self.with_open(interview_id, |store, open| {
+            interview::add_row(store, open, repeat)
+        })
+    }
+
+    pub fn remove_row(&self, interview_id: Uuid, row: &str) -> Result<ScreenView, CommandError> {
+        self.with_open(interview_id, |store, open| {
+            interview::remove_row(store, open, row)
+        })
+    }
+
+    pub fn review(&self, interview_id: Uuid) -> Result<Review, CommandError> {
+        self.with_open(interview_id, |_, open| Ok(interview::review(open)))
+    }
+
+    /// Completes the interview (refused while the review lists problems).
+    pub fn complete(&self, interview_id: Uuid) -> Result<AssignmentList, CommandError> {
+        self.with_open(interview_id, interview::complete)?;
+        let mut st = self.lock();
+        st.open = None;
+        assignments::list(self.store(&mut st)?)
+    }
+
+    pub fn non_response(
+        &self,
+        req: &NonResponseRequest,
+    ) -> Result<NonResponseResult, CommandError> {
+        let mut st = self.lock();
+        if st.open.as_ref().map(|o| o.assignment_id) == Some(req.assignment_id) {
+            st.open = None;
+        }
+        let store = self.store(&mut st)?;
+        let form_id = store
+            .assignment(req.assignment_id)
+            .map_err(error::store)?
+            .form_id;
+        let (version, _) = store
+            .latest_questionnaire(&form_id)
+            .map_err(error::store)?
+            .ok_or_else(|| {
+                CommandError::new(ErrorCode::QuestionnaireUnavailable, "no questionnaire")
+            })?;
+        assignments::non_response(store, req, &version)
+    }
+
+    /// Records where the interview took place (platform GPS, or typed in on a desktop).
+    pub fn record_gps(&self, interview_id: Uuid, fix: GpsFix) -> Result<(), CommandError> {
+        let ok = (-90.0..=90.0).contains(&fix.latitude)
+            && (-180.0..=180.0).contains(&fix.longitude)
+            && fix.accuracy_m.is_none_or(|a| a >= 0.0 && a.is_finite());
+        if !ok {
+            return Err(CommandError::new(
+                ErrorCode::InvalidAnswer,
+                "latitude is -90 to 90 and longitude -180 to 180 degrees",
+            ));
+        }
+        let mut st = self.lock();
+        self.store(&mut st)?
+            .record_paradata(
+                interview_id,
+                chrono::Utc::now(),
+                &ParadataEvent::GpsFix {
+                    latitude: fix.latitude,
+                    longitude: fix.longitude,
+                    accuracy_m: fix.accuracy_m,
+                },
+            )
+            .map_err(error::store)?;
+        Ok(())
+    }
+
+    pub fn sync_status(&self) -> Result<SyncStatus, CommandError> {
+        let mut st = self.lock();
+        sync_status(self.store(&mut st)?)
+    }
+
+    /// Seals finished interviews, uploads the outbox (reporting progress), then downloads new
+    /// assignments. The outcome is remembered for the sync screen; a failure keeps everything
+    /// on the device for the next try.
+    pub fn sync(&self, progress: impl FnMut(SyncProgress)) -> Result<SyncStatus, CommandError> {
+        let mut st = self.lock();
+        let store = self.store(&mut st)?;
+        let outcome = run_sync(store, progress);
+        let now = chrono::Utc::now().to_rfc3339();
+        let remember = match &outcome {
+            Ok(()) => store
+                .set_setting(keys::LAST_SYNC_OK, Some(&now))
+                .and_then(|_| store.set_setting(keys::LAST_SYNC_ERROR, None)),
+            Err(e) => store.set_setting(
+                keys::LAST_SYNC_ERROR,
+                Some(&serde_json::to_string(e).unwrap_or_default()),
+            ),
+        };
+        remember.map_err(error::store)?;
+        outcome?;
+        sync_status(store)
+    }
 }
 
-fn store_error(e: fieldpost_store::StoreError) -> CommandError {
-    CommandError {
-        code: ErrorCode::StoreUnavailable,
-        detail: e.to_string(),
+fn language_tag(l: Language) -> &'static str {
+    match l {
+        Language::Vi => "vi",
+        Language::En => "en",
     }
+}
+
+/// Runs an async call to the server from a blocking command.
+fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, CommandError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(error::internal)?;
+    Ok(rt.block_on(f))
+}
+
+fn run_sync(store: &mut Store, mut progress: impl FnMut(SyncProgress)) -> Result<(), CommandError> {
+    let url = store
+        .setting(keys::SERVER_URL)
+        .map_err(error::store)?
+        .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no server"))?;
+    let token = store
+        .secret(keys::DEVICE_TOKEN)
+        .map_err(error::store)?
+        .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no device token"))?;
+    batch::seal_pending(store, BATCH_SIZE)?;
+    let mut client = sync::SyncClient::new(&url, &String::from_utf8_lossy(&token))
+        .map_err(|e| CommandError::new(ErrorCode::InvalidServerUrl, e.to_string()))?;
+    // The enumerator is waiting with the sync screen open: a few quick tries, then a clear
+    // message and a retry button, rather than minutes of silent backoff.
+    client.backoff = sync::Backoff {
+        base: Duration::from_millis(300),
+        max: Duration::from_secs(3),
+        max_attempts: 3,
+    };
+    let report = block_on(client.sync(store, |p| {
+        progress(SyncProgress {
+            batches_done: p.batches_done,
+            batches_total: p.batches_total,
+            bytes_done: p.bytes_done,
+            bytes_total: p.bytes_total,
+        })
+    }))?
+    .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?;
+    if let Some(why) = report.interrupted {
+        let code = if why.contains("revoked") {
+            ErrorCode::DeviceRevoked
+        } else {
+            ErrorCode::ServerUnreachable
+        };
+        return Err(CommandError::new(code, why));
+    }
+    if !report.rejected.is_empty() {
+        return Err(CommandError::new(
+            ErrorCode::ServerError,
+            format!("the server refused batches: {:?}", report.rejected),
+        ));
+    }
+    block_on(device::refresh(store))?
+}
+
+fn sync_status(store: &Store) -> Result<SyncStatus, CommandError> {
+    let unbatched = store.unbatched_interviews().map_err(error::store)?.len() as u32;
+    let (mut pending, mut acked) = (unbatched, 0u32);
+    for b in store.outbox().map_err(error::store)? {
+        let n = b.interview_ids.len() as u32;
+        if b.state == BatchState::Acknowledged {
+            acked += n;
+        } else {
+            pending += n;
+        }
+    }
+    Ok(SyncStatus {
+        pending_interviews: pending,
+        acknowledged_interviews: acked,
+        last_success: store
+            .setting(keys::LAST_SYNC_OK)
+            .map_err(error::store)?
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc)),
+        last_error: store
+            .setting(keys::LAST_SYNC_ERROR)
+            .map_err(error::store)?
+            .and_then(|t| serde_json::from_str(&t).ok()),
+        server_url: store.setting(keys::SERVER_URL).map_err(error::store)?,
+    })
 }
 
 #[cfg(test)]

@@ -17,5 +17,5 @@ pub mod xlsform;
 
 pub use error::{ImportError, Location, Warning};
 pub use import::{Imported, import_xlsform};
-pub use interview::{Answer, Changes, Environment, FixedEnvironment, Interview, Step};
+pub use interview::{Answer, Changes, Environment, FixedEnvironment, Interview, Shown, Step};
 pub use model::{Form, Node, NodeId, NodeKind};

@@ -132,6 +132,27 @@ impl Store {
         Ok(index)
     }
 
+    /// Record that a repeat has `rows` rows, for rows the form engine made itself (a repeat
+    /// starts with one row, as in ODK). Only grows: rows go away through
+    /// [`Store::remove_repeat_row`], which also removes their answers.
+    pub fn set_repeat_rows(&mut self, interview_id: Uuid, repeat: &str, rows: u32) -> Result<()> {
+        check_path(repeat)?;
+        self.key()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_draft(&tx, interview_id)?;
+        let current = row_count(&tx, interview_id, repeat)?;
+        if rows < current {
+            return Err(StoreError::InvalidInput(format!(
+                "{repeat} has {current} rows; remove rows one by one, not by count"
+            )));
+        }
+        set_row_count(&tx, interview_id, repeat, rows)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Remove row `index` of a repeat with its answers (and nested repeats);
     /// later rows move up one place, their answers re-encrypted under their
     /// new paths. One transaction: all or nothing.

@@ -69,6 +69,7 @@ mod outbox;
 mod paradata;
 mod purge;
 pub mod schema;
+mod settings;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -8,7 +8,8 @@ use chrono::{DateTime, FixedOffset};
 use std::borrow::Cow;
 
 /// What the caller provides so the crate stays pure: the clock, randomness and ids.
-pub trait Environment {
+/// `Send` so a running interview can live in an app's shared state between commands.
+pub trait Environment: Send {
     /// The current instant with the device's UTC offset.
     fn now(&self) -> DateTime<FixedOffset>;
     /// A uniformly distributed number in [0, 1).

@@ -9,11 +9,13 @@ mod context;
 mod engine;
 pub mod logic;
 pub mod nav;
+mod present;
 mod tree;
 pub mod values;
 
 pub use context::{Environment, FixedEnvironment};
 pub use logic::LogicError;
+pub use present::Shown;
 pub use tree::InstId;
 pub use values::Answer;
 

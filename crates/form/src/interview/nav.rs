@@ -54,7 +54,11 @@ impl Interview {
             && self.form.nodes[d]
                 .appearance
                 .as_deref()
-                .is_some_and(|a| a.split_whitespace().any(|w| w == "field-list"))
+                // table-list is a field-list drawn as a grid (ODK).
+                .is_some_and(|a| {
+                    a.split_whitespace()
+                        .any(|w| w == "field-list" || w == "table-list")
+                })
     }
 
     fn collect_screens(&self, at: InstId, out: &mut Vec<Screen>) {

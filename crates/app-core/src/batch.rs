@@ -1,0 +1,124 @@
+//! Finished interviews into sealed batches in the outbox: the header's progress summaries (no
+//! personal data) and the encrypted payload with every answer and the paradata.
+
+use crate::device::keys;
+use crate::{error, paths};
+use chrono::Utc;
+use fieldpost_proto::app::{CommandError, ErrorCode};
+use fieldpost_proto::v1::{BatchPayload, InterviewRecord, RecipientKey};
+use fieldpost_seal::{DeviceSigningKey, InterviewSummary, Recipient, SealInput};
+use fieldpost_store::{InterviewStatus, Store};
+use uuid::Uuid;
+
+/// Interviews per batch: small enough to get through a weak link in one request.
+pub const BATCH_SIZE: usize = 25;
+
+/// Seals every finished interview not yet in a batch; returns the number of batches made.
+pub fn seal_pending(store: &mut Store, batch_size: usize) -> Result<usize, CommandError> {
+    let pending = store.unbatched_interviews().map_err(error::store)?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let key = DeviceSigningKey::from_pkcs8(
+        &store
+            .secret(keys::SIGNING_KEY)
+            .map_err(error::store)?
+            .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no signing key"))?,
+    )
+    .map_err(error::internal)?;
+    let recipients: Vec<RecipientKey> = serde_json::from_str(
+        &store
+            .setting(keys::RECIPIENTS)
+            .map_err(error::store)?
+            .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no recipients"))?,
+    )
+    .map_err(error::internal)?;
+    let recipients: Vec<Recipient> = recipients
+        .iter()
+        .map(|r| r.public_key.parse())
+        .collect::<Result<_, _>>()
+        .map_err(error::internal)?;
+    let enumerator_id: Uuid = store
+        .setting(keys::ENUMERATOR_ID)
+        .map_err(error::store)?
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no enumerator id"))?;
+    let mut made = 0;
+    for chunk in pending.chunks(batch_size.max(1)) {
+        let (summaries, payload) = content(store, chunk, enumerator_id)?;
+        let device_id = store.device_id();
+        store
+            .enqueue_batch(chunk, |sequence| {
+                fieldpost_seal::seal(
+                    &SealInput {
+                        batch_id: Uuid::now_v7(),
+                        device_id,
+                        sequence,
+                        created_at: Utc::now(),
+                        interviews: &summaries,
+                        payload: &payload,
+                    },
+                    &key,
+                    &recipients,
+                )
+            })
+            .map_err(error::store)?;
+        made += 1;
+    }
+    Ok(made)
+}
+
+/// The header summaries and the payload JSON of a batch of interviews.
+fn content(
+    store: &Store,
+    ids: &[Uuid],
+    enumerator_id: Uuid,
+) -> Result<(Vec<InterviewSummary>, Vec<u8>), CommandError> {
+    let mut summaries = Vec::with_capacity(ids.len());
+    let mut records = Vec::with_capacity(ids.len());
+    for id in ids {
+        let iv = store.interview(*id).map_err(error::store)?;
+        let a = store.assignment(iv.assignment_id).map_err(error::store)?;
+        let status = match (iv.status, iv.non_response_code) {
+            (InterviewStatus::Completed, _) => "completed".to_string(),
+            (_, Some(code)) => serde_json::to_value(code)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| "non_response".into()),
+            _ => "non_response".into(),
+        };
+        let answers = store
+            .answers(*id)
+            .map_err(error::store)?
+            .into_iter()
+            .map(|a| (paths::to_engine(&a.path), a.value))
+            .collect();
+        let paradata = serde_json::to_value(store.paradata(*id).map_err(error::store)?)
+            .map_err(error::internal)?;
+        summaries.push(InterviewSummary {
+            interview_id: iv.id,
+            province: a.province_code.clone(),
+            commune: a.commune_code.clone(),
+            stratum: a.stratum.clone(),
+            status: status.clone(),
+            enumerator_id,
+            questionnaire_version: iv.form_version.clone(),
+        });
+        records.push(InterviewRecord {
+            interview_id: iv.id,
+            assignment_id: iv.assignment_id,
+            questionnaire_version: iv.form_version,
+            enumerator_id,
+            status,
+            started_at: iv.started_at,
+            ended_at: iv.ended_at.unwrap_or(iv.started_at),
+            answers,
+            paradata,
+        });
+    }
+    let payload = serde_json::to_vec(&BatchPayload {
+        interviews: records,
+    })
+    .map_err(error::internal)?;
+    Ok((summaries, payload))
+}
