@@ -126,6 +126,10 @@ pub struct QuestionnaireVersion {
     pub sha256: String,
     pub byte_len: u64,
     pub uploaded_at: DateTime<Utc>,
+    /// What the form compiler noted in the workbook without refusing it (sheet, row, column
+    /// and the problem), in the answer to the upload that compiled it; empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Answer to `POST /surveys/{survey}/sample` (admin; body: CSV, see [`SAMPLE_CSV_COLUMNS`]).
@@ -378,6 +382,11 @@ pub enum ErrorCode {
     /// Decrypted, but the content does not match the header or the survey (unknown
     /// questionnaire version, assignment, ...).
     InvalidPayload,
+    /// Decrypted, but an interview does not fit its questionnaire version: the version is not
+    /// loaded for the survey, an answer names no field of that version's form, or a value does
+    /// not fit its field's type. Usually a device running a questionnaire the server does not
+    /// have; the batch stays on the device until support has looked at it.
+    QuestionnaireMismatch,
     /// The server failed; retrying later is safe.
     Internal,
 }
@@ -401,6 +410,7 @@ impl ErrorCode {
             ErrorCode::TamperedCiphertext => "tampered_ciphertext",
             ErrorCode::SequenceConflict => "sequence_conflict",
             ErrorCode::InvalidPayload => "invalid_payload",
+            ErrorCode::QuestionnaireMismatch => "questionnaire_mismatch",
             ErrorCode::Internal => "internal",
         }
     }
@@ -436,6 +446,7 @@ mod tests {
             ErrorCode::TamperedCiphertext,
             ErrorCode::SequenceConflict,
             ErrorCode::InvalidPayload,
+            ErrorCode::QuestionnaireMismatch,
             ErrorCode::Internal,
         ];
         for code in all {

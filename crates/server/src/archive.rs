@@ -8,7 +8,11 @@
 //! ```text
 //! <root>/batches/<YYYY-MM-DD>/<arrival UUIDv7>.fpb   one sealed batch, exactly as uploaded
 //! <root>/devices/<device id>.json                     one enrolment (id, survey, account, key)
+//! <root>/revocations/<device id>.json                 one revocation (device, when)
 //! ```
+//!
+//! A revocation is archived before the database records it: a rebuild must never bring a
+//! revoked device back to life (its later batches would be accepted again).
 //!
 //! One file per batch rather than segment files: a torn write can only lose the file being
 //! written (written under a temporary name, fsynced, renamed, the folder fsynced), files are
@@ -52,6 +56,13 @@ pub struct DeviceRecord {
     pub enrolled_at: DateTime<Utc>,
 }
 
+/// A device revocation: from `revoked_at` on, the device's uploads are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationRecord {
+    pub device_id: Uuid,
+    pub revoked_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Archive {
     root: PathBuf,
@@ -60,7 +71,7 @@ pub struct Archive {
 impl Archive {
     /// Opens (creating when absent) the archive folder.
     pub fn open(root: &Path) -> Result<Self, ArchiveError> {
-        for sub in ["batches", "devices"] {
+        for sub in ["batches", "devices", "revocations"] {
             let p = root.join(sub);
             fs::create_dir_all(&p).map_err(io(&p))?;
         }
@@ -102,17 +113,28 @@ impl Archive {
     }
 
     pub fn devices(&self) -> Result<Vec<DeviceRecord>, ArchiveError> {
-        let dir = self.root.join("devices");
-        let mut out = Vec::new();
-        for path in sorted_files(&dir, "json")? {
-            let bytes = fs::read(&path).map_err(io(&path))?;
-            let rec = serde_json::from_slice(&bytes).map_err(|e| ArchiveError::Record {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-            out.push(rec);
+        read_records(&self.root.join("devices"))
+    }
+
+    /// Records a revocation durably. A device is revoked once: a second record for the same
+    /// device is not written (the first time stands), so the file is never rewritten.
+    pub fn record_revocation(&self, rec: &RevocationRecord) -> Result<(), ArchiveError> {
+        let path = self
+            .root
+            .join("revocations")
+            .join(format!("{}.json", rec.device_id));
+        if path.exists() {
+            return Ok(());
         }
-        Ok(out)
+        let json = serde_json::to_vec_pretty(rec).map_err(|e| ArchiveError::Record {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        write_durably(&path, &json)
+    }
+
+    pub fn revocations(&self) -> Result<Vec<RevocationRecord>, ArchiveError> {
+        read_records(&self.root.join("revocations"))
     }
 
     /// Every archived batch file, in arrival order.
@@ -132,6 +154,23 @@ impl Archive {
         }
         Ok(out)
     }
+}
+
+fn read_records<T: serde::de::DeserializeOwned>(dir: &Path) -> Result<Vec<T>, ArchiveError> {
+    // An archive made before this kind of record existed has no folder for it: no records.
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for path in sorted_files(dir, "json")? {
+        let bytes = fs::read(&path).map_err(io(&path))?;
+        let rec = serde_json::from_slice(&bytes).map_err(|e| ArchiveError::Record {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        out.push(rec);
+    }
+    Ok(out)
 }
 
 fn sorted_files(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, ArchiveError> {
@@ -185,6 +224,23 @@ mod tests {
             .expect("lists");
         let read: Vec<Vec<u8>> = files.iter().map(|p| fs::read(p).expect("reads")).collect();
         assert_eq!(read, bodies);
+    }
+
+    #[test]
+    fn a_revocation_is_kept_once_with_its_first_time() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let a = Archive::open(dir.path()).expect("opens");
+        let first = RevocationRecord {
+            device_id: Uuid::now_v7(),
+            revoked_at: Utc::now(),
+        };
+        a.record_revocation(&first).expect("records");
+        let later = RevocationRecord {
+            revoked_at: first.revoked_at + chrono::Duration::hours(1),
+            ..first.clone()
+        };
+        a.record_revocation(&later).expect("a repeat is accepted");
+        assert_eq!(a.revocations().expect("lists"), vec![first]);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use crate::auth;
 use crate::http::admin_issue_enrolment_code;
+use crate::questionnaire::load_questionnaire;
 use crate::serve::server_identity_path;
 use crate::storage::{NewAssignment, Storage};
 use fieldpost_proto::v1::{CodeEntry, RecipientKey, Role};
@@ -68,10 +69,8 @@ pub fn seed(storage: &Storage, data_dir: &Path, assets: Option<&Path>) -> Result
                 .map_err(e)?;
             storage.put_codelist("province", &provinces).map_err(e)?;
             storage.put_codelist("commune", &communes).map_err(e)?;
-            let sha = auth::token_hash_bytes(&xlsx);
-            storage
-                .put_questionnaire(survey.id, DEMO_QUESTIONNAIRE_VERSION, &xlsx, &sha, None)
-                .map_err(e)?;
+            load_questionnaire(storage, survey.id, DEMO_QUESTIONNAIRE_VERSION, &xlsx)
+                .map_err(|x| x.to_string())?;
             let admin_hash = auth::hash_password(DEMO_ADMIN_PASSWORD).map_err(|x| x.to_string())?;
             let hash = auth::hash_password(DEMO_PASSWORD).map_err(|x| x.to_string())?;
             storage

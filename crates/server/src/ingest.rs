@@ -6,19 +6,21 @@
 //! 4. A batch already acknowledged with the same bytes gets its acknowledgement again, without
 //!    being archived a second time (its bytes are already in the archive).
 //! 5. Check the recipients, then append the raw batch to the archive and fsync.
-//! 6. Decrypt with the server's key, parse, check the payload against the header.
+//! 6. Decrypt with the server's key, parse, check the payload against the header, and each
+//!    interview's answers against its questionnaire version's compiled form ([`crate::answers`]).
 //! 7. In one transaction: idempotency on (device, sequence, digest), checks against the
 //!    assignments and questionnaire versions, batch and interview rows. Then acknowledge.
 //!
 //! Every rejection carries its own [`ErrorCode`] and is recorded as an incident (without any
 //! respondent data). Rebuild runs the same steps on archived bytes, minus 3 and 5.
 
+use crate::answers::{ChecksError, FormChecks};
 use crate::archive::{Archive, ArchiveError};
 use crate::storage::{
     BatchCommit, CommitOutcome, Device, Incident, IngestedInterview, Storage, StorageError,
 };
 use chrono::{SubsecRound, Utc};
-use fieldpost_proto::v1::{BatchAck, BatchPayload, ErrorCode};
+use fieldpost_proto::v1::{BatchAck, BatchPayload, ErrorCode, InterviewRecord};
 use fieldpost_seal::{DevicePublicKey, Header, Identity, OpenError};
 
 /// Why a batch was not acknowledged.
@@ -71,6 +73,8 @@ pub struct Ingest {
     pub storage: Storage,
     pub archive: Archive,
     pub identities: Vec<Identity>,
+    /// Compiled questionnaire versions, parsed once, to check answers against.
+    pub forms: FormChecks,
 }
 
 fn open_error(e: OpenError) -> Rejection {
@@ -195,7 +199,9 @@ impl Ingest {
                 format!("the payload is not valid JSON: {e}"),
             )
         })?;
-        let interviews = match_payload(&header, payload)?;
+        let interviews = match_payload(&header, payload, |i, rec| {
+            self.check_answers(device.survey_id, i, rec)
+        })?;
         let commit = BatchCommit {
             survey_id: device.survey_id,
             device_id: device.id,
@@ -224,12 +230,39 @@ impl Ingest {
     }
 }
 
+impl Ingest {
+    /// Checks item `i` against its questionnaire version (see [`crate::answers`]).
+    fn check_answers(
+        &self,
+        survey_id: uuid::Uuid,
+        i: usize,
+        rec: &InterviewRecord,
+    ) -> Result<(), Rejection> {
+        let mismatch = |m: String| Rejection::new(ErrorCode::QuestionnaireMismatch, m);
+        let checker = self
+            .forms
+            .get(&self.storage, survey_id, &rec.questionnaire_version)
+            .map_err(|e| match e {
+                ChecksError::UnknownVersion(_) => mismatch(format!("item {i}: {e}")),
+                ChecksError::Unreadable { .. } => {
+                    Rejection::new(ErrorCode::Internal, e.to_string())
+                }
+                ChecksError::Storage(s) => Rejection::from(s),
+            })?;
+        checker
+            .check(&rec.answers)
+            .map_err(|m| mismatch(format!("item {i}: {m}")))
+    }
+}
+
 /// Pairs the decrypted interviews with the signed header summaries: same count, same order,
 /// same ids, statuses, enumerators and versions. The header is what progress is computed from
-/// before decryption, so the two must never disagree.
+/// before decryption, so the two must never disagree. `check` then judges each interview's
+/// content.
 fn match_payload(
     header: &Header,
     payload: BatchPayload,
+    check: impl Fn(usize, &InterviewRecord) -> Result<(), Rejection>,
 ) -> Result<Vec<IngestedInterview>, Rejection> {
     if payload.interviews.len() != header.interviews.len() {
         return Err(Rejection::new(
@@ -259,6 +292,7 @@ fn match_payload(
                 format!("item {i}: interview id is not a UUIDv7"),
             ));
         }
+        check(i, &rec)?;
         let answers = serde_json::to_string(&rec.answers).map_err(|e| {
             Rejection::new(ErrorCode::Internal, format!("re-encoding answers: {e}"))
         })?;

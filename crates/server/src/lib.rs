@@ -8,6 +8,7 @@
 //!
 //! Not here: the HTTP client (the app core's `sync` module), the batch format (`fieldpost-seal`).
 
+pub mod answers;
 pub mod archive;
 pub mod auth;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod db;
 pub mod demo;
 pub mod http;
 pub mod ingest;
+pub mod questionnaire;
 pub mod rebuild;
 pub mod sample;
 pub mod serve;

@@ -2,7 +2,8 @@
 //!
 //! Surveys, accounts, assignments and questionnaires are set-up data that the admin loaded (keep
 //! a backup of them, or load them again); devices come back from the archive's enrolment
-//! records; batches, interviews and incidents are replayed from the archived bytes in arrival
+//! records and revocations (so a database restored from a backup older than a revocation does
+//! not accept the revoked device again); batches, interviews and incidents are replayed from the archived bytes in arrival
 //! order, through the same ingest code as uploads. Replaying gives the same result as the
 //! original arrivals: duplicates are no-ops, conflicts and rejections are recorded again.
 
@@ -37,6 +38,8 @@ pub enum RebuildError {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RebuildReport {
     pub devices: u64,
+    /// Revocations found in the archive (each applied unless the database already had it).
+    pub revocations: u64,
     pub batches_read: u64,
     pub acknowledged: u64,
     /// Rejections by error code (as they were when the batches first arrived).
@@ -65,6 +68,13 @@ pub fn rebuild(ingest: &Ingest) -> Result<RebuildReport, RebuildError> {
             }
             Err(e) => return Err(e.into()),
         }
+    }
+    for rec in ingest.archive.revocations()? {
+        // Unknown devices (none in the archive's enrolments either) are skipped by the update.
+        ingest
+            .storage
+            .revoke_device(rec.device_id, rec.revoked_at)?;
+        report.revocations += 1;
     }
     ingest.storage.reset_ingest()?;
     for path in ingest.archive.batches()? {

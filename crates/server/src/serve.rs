@@ -105,6 +105,7 @@ pub fn open(
         storage,
         archive,
         identities,
+        forms: Default::default(),
     })
 }
 

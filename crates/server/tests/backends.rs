@@ -26,6 +26,10 @@ const CASES: &[(&str, Case)] = &[
         each_bad_batch_is_rejected_with_its_reason,
     ),
     (
+        "answers_are_checked_against_the_questionnaire",
+        answers_are_checked_against_the_questionnaire,
+    ),
+    (
         "coordinators_see_only_their_province",
         coordinators_see_only_their_province,
     ),
@@ -141,6 +145,40 @@ fn admin_sets_up_a_survey(s: &TestServer) {
         b"a,b".to_vec(),
     );
     assert_eq!(not_xlsx.expect_err("not a form").0, 400);
+    // A workbook that does not compile: refused with the problem and its place, not stored.
+    let broken = workbook(&[(
+        "survey",
+        &[
+            &["type", "name", "label"],
+            &["text", "ten", "Name"],
+            &["integr", "tuoi", "Age"],
+        ],
+    )]);
+    let refused: Answer<QuestionnaireVersion> = api.send_bytes(
+        "PUT",
+        &format!("/surveys/{}/questionnaires/2025.2", survey.id),
+        Some(&admin),
+        broken,
+    );
+    let (status, err) = refused.expect_err("does not compile");
+    assert_eq!((status, err.code), (400, ErrorCode::InvalidRequest));
+    assert!(
+        err.message.contains("row 3") && err.message.contains("integr"),
+        "names the row and the problem: {}",
+        err.message
+    );
+    let stored = fieldpost_server::storage::Storage::open(&s.db)
+        .expect("opens")
+        .questionnaires(survey.id)
+        .expect("lists");
+    assert_eq!(
+        stored
+            .iter()
+            .map(|q| q.version.as_str())
+            .collect::<Vec<_>>(),
+        ["2025.1"],
+        "nothing stored for the refused workbook"
+    );
 
     let acc: Account = api
         .post(
@@ -399,6 +437,77 @@ fn each_bad_batch_is_rejected_with_its_reason(s: &TestServer) {
     }
 }
 
+/// Seals one interview on the device's next assignment, with its answers and version changed.
+fn batch_with(d: &mut Device, version: &str, answers: serde_json::Value) -> Vec<u8> {
+    let a = d.assignments[d.next_assignment % d.assignments.len()].clone();
+    d.next_assignment += 1;
+    let (mut rec, mut sum) = common::interview(&a, d.enumerator.id);
+    rec.answers = answers.as_object().expect("object").clone();
+    rec.questionnaire_version = version.into();
+    sum.questionnaire_version = version.into();
+    let payload = serde_json::to_vec(&BatchPayload {
+        interviews: vec![rec],
+    })
+    .expect("json");
+    let sequence = d.next_sequence;
+    d.next_sequence += 1;
+    common::seal_as(d.id, &d.key, sequence, &[sum], &payload, &d.recipients)
+}
+
+fn answers_are_checked_against_the_questionnaire(s: &TestServer) {
+    let api = s.api();
+    let admin = api.admin();
+    let mut d = Device::enrol(&api, &api.enrolment_code(&admin, "enum1"));
+    let v = DEMO_QUESTIONNAIRE_VERSION;
+    let refused = |d: &Device, bytes: Vec<u8>| {
+        let (status, err) = d.upload(&api, bytes).expect_err("refused");
+        assert_eq!(
+            (status, err.code),
+            (422, ErrorCode::QuestionnaireMismatch),
+            "{}",
+            err.message
+        );
+        err.message
+    };
+    // A path that names no field of SIPAS 2024.1.
+    let bogus = batch_with(
+        &mut d,
+        v,
+        serde_json::json!({"phan_a/khong_co_cau_nay": "x"}),
+    );
+    let msg = refused(&d, bogus);
+    assert!(msg.contains("phan_a/khong_co_cau_nay"), "{msg}");
+    // A value that does not fit its field: text in the year-of-birth integer; the message
+    // names the field, never the value (incidents must hold no respondent data).
+    let misfit = batch_with(
+        &mut d,
+        v,
+        serde_json::json!({"phan_a/nam_sinh": "Nguyễn Thị B"}),
+    );
+    let msg = refused(&d, misfit);
+    assert!(
+        msg.contains("phan_a/nam_sinh") && !msg.contains("Nguyễn"),
+        "{msg}"
+    );
+    // A questionnaire version the server never loaded.
+    let unknown = batch_with(
+        &mut d,
+        "1999.9",
+        serde_json::json!({"phan_a/gioi_tinh": "nam"}),
+    );
+    let msg = refused(&d, unknown);
+    assert!(msg.contains("1999.9"), "{msg}");
+    // A valid batch after them still ingests.
+    let (good, _) = d.batch(3);
+    assert_eq!(d.upload(&api, good).expect("valid").interviews, 3);
+    let st = stats(&s.db);
+    assert_eq!(
+        st["interviews"], 3,
+        "nothing of the refused batches: {st:?}"
+    );
+    assert_eq!(st["incidents_questionnaire_mismatch"], 3, "{st:?}");
+}
+
 fn coordinators_see_only_their_province(s: &TestServer) {
     let api = s.api();
     let admin = api.admin();
@@ -450,22 +559,70 @@ fn the_archive_rebuilds_the_database(s: &TestServer) {
     let (good, _) = d.batch(1);
     d.upload(&api, tamper_and_resign(&good, &d.key))
         .expect_err("tampered");
+    // A second device uploads, then is revoked.
+    let mut gone = Device::enrol(&api, &api.enrolment_code(&admin, "enum2"));
+    let (b, _) = gone.batch(2);
+    gone.upload(&api, b).expect("acked before the revocation");
+    let _: serde_json::Value = api
+        .post(
+            &format!("/devices/{}/revoke", gone.id),
+            Some(&admin),
+            &serde_json::json!({}),
+        )
+        .expect("revokes");
     let before = stats(&s.db);
-    assert_eq!(before["interviews"], 13);
+    assert_eq!(before["interviews"], 15);
+    assert_eq!(before["devices_revoked"], 1);
 
     let ingest = open(&s.db, Some(&s.data_dir), &[]).expect("opens");
     ingest
         .storage
         .reset_ingest()
         .expect("the ingested data is lost");
+    // The database comes back from a backup taken before the revocation.
+    unrevoke_all(&s.db);
     assert_eq!(stats(&s.db)["interviews"], 0);
+    assert_eq!(stats(&s.db)["devices_revoked"], 0);
     let report = rebuild(&ingest).expect("rebuilds");
-    assert_eq!(report.acknowledged, 3, "{report:?}");
+    assert_eq!(report.acknowledged, 4, "{report:?}");
+    assert_eq!(report.revocations, 1, "{report:?}");
     assert_eq!(report.rejected.get("tampered_ciphertext"), Some(&1));
     assert_eq!(stats(&s.db), before);
     // The device's next upload after the rebuild: a retry of batch 3 gets its acknowledgement.
     let (b4, _) = d.batch(2);
     assert_eq!(d.upload(&api, b4).expect("acked after rebuild").sequence, 5);
+    // The revoked device stays revoked.
+    let (late, _) = gone.batch(1);
+    let (status, err) = gone.upload(&api, late).expect_err("still revoked");
+    assert_eq!((status, err.code), (403, ErrorCode::RevokedDevice));
+}
+
+/// What a database restored from an older backup looks like: no device revoked.
+fn unrevoke_all(db: &str) {
+    let backend = fieldpost_server::db::connect(db).expect("connects");
+    backend
+        .transaction(&mut |sql| {
+            sql.execute("UPDATE device SET revoked_at = NULL", &[])?;
+            Ok(())
+        })
+        .expect("updates");
+}
+
+/// A real .xlsx workbook built in memory: sheets as rows of cells, the header first.
+fn workbook(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(*name).expect("sheet name");
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                if !cell.is_empty() {
+                    ws.write_string(r as u32, c as u16, *cell).expect("cell");
+                }
+            }
+        }
+    }
+    wb.save_to_buffer().expect("xlsx bytes")
 }
 
 use common::Answer;

@@ -1,7 +1,9 @@
 //! Calls made by people: sign-in, survey set-up (admin) and progress (coordinators).
 
 use super::{AppState, Failure, Person, blocking};
+use crate::archive::RevocationRecord;
 use crate::auth;
+use crate::questionnaire::{QuestionnaireError, load_questionnaire};
 use crate::sample::parse_sample;
 use axum::Json;
 use axum::body::Bytes;
@@ -113,10 +115,11 @@ pub async fn upload_questionnaire(
     let storage = state.storage().clone();
     blocking(move || {
         survey_exists(&storage, survey_id)?;
-        let sha256 = auth::token_hash_bytes(&body);
-        Ok(Json(storage.put_questionnaire(
-            survey_id, &version, &body, &sha256, None,
-        )?))
+        match load_questionnaire(&storage, survey_id, &version, &body) {
+            Ok(stored) => Ok(Json(stored)),
+            Err(QuestionnaireError::Invalid(m)) => Err(invalid(m)),
+            Err(QuestionnaireError::Storage(e)) => Err(e.into()),
+        }
     })
     .await
 }
@@ -252,8 +255,28 @@ pub async fn revoke_device(
 ) -> Result<Json<serde_json::Value>, Failure> {
     person.require(&[Role::Admin])?;
     let storage = state.storage().clone();
+    let archive = state.ingest.archive.clone();
     blocking(move || {
-        if storage.revoke_device(device_id, Utc::now())? {
+        let Some(device) = storage.device(device_id)? else {
+            return Err(Failure::new(
+                ErrorCode::NotFound,
+                format!("no device {device_id}"),
+            ));
+        };
+        // Archived first (fsynced), so a rebuild can never forget it; a repeat keeps the first.
+        let revoked_at = device.revoked_at.unwrap_or_else(Utc::now);
+        archive
+            .record_revocation(&RevocationRecord {
+                device_id,
+                revoked_at,
+            })
+            .map_err(|e| {
+                Failure::new(
+                    ErrorCode::Internal,
+                    format!("the revocation could not be archived: {e}"),
+                )
+            })?;
+        if storage.revoke_device(device_id, revoked_at)? {
             Ok(Json(
                 serde_json::json!({ "device_id": device_id, "revoked": true }),
             ))

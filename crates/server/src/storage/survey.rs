@@ -134,6 +134,7 @@ impl Storage {
                     sha256: sha256.into(),
                     byte_len: xlsform.len() as u64,
                     uploaded_at: row_time(r, 1)?,
+                    warnings: Vec::new(),
                 });
             }
             sql.execute(
@@ -154,6 +155,7 @@ impl Storage {
                 sha256: sha256.into(),
                 byte_len: xlsform.len() as u64,
                 uploaded_at: now,
+                warnings: Vec::new(),
             })
         })
     }
@@ -173,9 +175,39 @@ impl Storage {
                     sha256: r.text(1)?,
                     byte_len: r.int(2)?.max(0) as u64,
                     uploaded_at: row_time(r, 3)?,
+                    warnings: Vec::new(),
                 })
             })
             .collect()
+        })
+    }
+
+    /// SHA-256 of the workbook stored as `version`, when that version exists.
+    pub fn questionnaire_sha(&self, survey_id: Uuid, version: &str) -> Result<Option<String>> {
+        self.read(|sql| {
+            let rows = sql.query(
+                "SELECT sha256 FROM questionnaire WHERE survey_id = $1 AND version = $2",
+                &[survey_id.to_string().into(), version.into()],
+            )?;
+            rows.first().map(|r| Ok(r.text(0)?)).transpose()
+        })
+    }
+
+    /// The compiled form of a version (`None` inside when it was stored before uploads were
+    /// compiled) and its workbook, or `None` when the version is not loaded.
+    pub fn questionnaire_for_checks(
+        &self,
+        survey_id: Uuid,
+        version: &str,
+    ) -> Result<Option<(Option<String>, Vec<u8>)>> {
+        self.read(|sql| {
+            let rows = sql.query(
+                "SELECT compiled, xlsform FROM questionnaire WHERE survey_id = $1 AND version = $2",
+                &[survey_id.to_string().into(), version.into()],
+            )?;
+            rows.first()
+                .map(|r| Ok((r.opt_text(0)?, r.blob(1)?)))
+                .transpose()
         })
     }
 

@@ -282,7 +282,10 @@ impl Device {
 pub fn interview(a: &Assignment, enumerator_id: Uuid) -> (InterviewRecord, InterviewSummary) {
     let id = Uuid::now_v7();
     let mut answers = serde_json::Map::new();
-    answers.insert("gioi_tinh".into(), serde_json::json!("1"));
+    // A few real SIPAS answers: ingest checks paths and values against the questionnaire.
+    answers.insert("phan_a/tinh".into(), serde_json::json!(a.province));
+    answers.insert("phan_a/gioi_tinh".into(), serde_json::json!("nam"));
+    answers.insert("phan_a/nam_sinh".into(), serde_json::json!(1962));
     let rec = InterviewRecord {
         interview_id: id,
         assignment_id: a.id,
