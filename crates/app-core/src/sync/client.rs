@@ -1,8 +1,9 @@
 //! The sync loop: carries out [`super::plan`]'s decisions against the server and the outbox.
 
-use super::plan::{self, Backoff, Queued, Reply, SyncProgress, Verdict};
+use super::plan::{self, Backoff, BatchSizer, Queued, Reply, SyncProgress, UploadOutcome, Verdict};
 use fieldpost_proto::v1::{ApiError, BatchAck, ErrorCode, PREFIX};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use thiserror::Error;
 
 /// Where sealed batches wait for upload. Implemented by the device store; the loop never
@@ -38,15 +39,22 @@ pub struct SyncReport {
     /// stop from the server (revoked device). `None` when everything was uploaded.
     pub interrupted: Option<String>,
     pub retries: u32,
+    /// How many interviews to seal into the next batch, after what this run's uploads showed.
+    pub batch_size: usize,
 }
 
 /// Uploads a device's outbox to one server.
+///
+/// It also keeps the device's [`BatchSizer`]: every upload attempt's duration and outcome feed
+/// it, and whoever seals new batches asks [`SyncClient::batch_size`] how many interviews to put
+/// in the next one. Clones share the sizer.
 #[derive(Clone)]
 pub struct SyncClient {
     http: reqwest::Client,
     batches_url: String,
     token: String,
     pub backoff: Backoff,
+    sizer: Arc<Mutex<BatchSizer>>,
 }
 
 impl SyncClient {
@@ -67,7 +75,29 @@ impl SyncClient {
             batches_url: format!("{base}{PREFIX}/device/batches"),
             token: token.to_string(),
             backoff: Backoff::default(),
+            sizer: Arc::new(Mutex::new(BatchSizer::default())),
         })
+    }
+
+    /// Starts from a sizer the app kept from an earlier session (or with its own limits).
+    pub fn with_batch_sizer(self, sizer: BatchSizer) -> Self {
+        *self.lock_sizer() = sizer;
+        self
+    }
+
+    /// How many interviews to seal into the next batch.
+    pub fn batch_size(&self) -> usize {
+        self.lock_sizer().size()
+    }
+
+    /// The sizer's state, for the app to keep between sessions.
+    pub fn batch_sizer(&self) -> BatchSizer {
+        *self.lock_sizer()
+    }
+
+    fn lock_sizer(&self) -> std::sync::MutexGuard<'_, BatchSizer> {
+        // The sizer is a few numbers, consistent after any panic.
+        self.sizer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// One upload attempt.
@@ -122,7 +152,16 @@ impl SyncClient {
             let digest = sha256_hex(&bytes);
             let mut attempt = 0;
             loop {
-                match plan::judge(self.upload(bytes.clone()).await, batch.sequence, &digest) {
+                let started = Instant::now();
+                let verdict =
+                    plan::judge(self.upload(bytes.clone()).await, batch.sequence, &digest);
+                let outcome = match &verdict {
+                    Verdict::Acknowledged(_) => UploadOutcome::Acknowledged(started.elapsed()),
+                    Verdict::Retry => UploadOutcome::Failed,
+                    Verdict::Rejected(_) | Verdict::Stop(_) => UploadOutcome::Rejected,
+                };
+                self.lock_sizer().observe(batch.interviews, outcome);
+                match verdict {
                     Verdict::Acknowledged(ack) => {
                         outbox.acknowledge(batch.sequence, &ack)?;
                         report.acknowledged.push(batch.sequence);
@@ -139,6 +178,7 @@ impl SyncClient {
                         outbox.note("stopped", Some(batch.sequence), code.as_str());
                         report.interrupted =
                             Some(format!("the server refused the device: {}", code.as_str()));
+                        report.batch_size = self.batch_size();
                         return Ok(report);
                     }
                     Verdict::Retry => {
@@ -156,6 +196,7 @@ impl SyncClient {
                                 "batch {} failed {attempt} times; the next sync resumes from it",
                                 batch.sequence
                             ));
+                            report.batch_size = self.batch_size();
                             return Ok(report);
                         }
                         tokio::time::sleep(self.backoff.delay(attempt, fastrand::f64())).await;
@@ -163,6 +204,7 @@ impl SyncClient {
                 }
             }
         }
+        report.batch_size = self.batch_size();
         Ok(report)
     }
 }
@@ -186,6 +228,7 @@ impl Outbox for fieldpost_store::Store {
             .map(|b| Queued {
                 sequence: b.sequence,
                 byte_len: b.byte_len,
+                interviews: b.interview_ids.len(),
                 acknowledged: b.state == fieldpost_store::BatchState::Acknowledged,
             })
             .collect())

@@ -11,4 +11,4 @@ pub mod plan;
 pub mod simulate;
 
 pub use client::{Outbox, SyncClient, SyncError, SyncReport};
-pub use plan::{Backoff, BatchSizer, Queued, SyncProgress};
+pub use plan::{Backoff, BatchSizer, Queued, SyncProgress, UploadOutcome};

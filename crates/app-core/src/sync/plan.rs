@@ -10,6 +10,8 @@ use std::time::Duration;
 pub struct Queued {
     pub sequence: u64,
     pub byte_len: u64,
+    /// Interviews sealed in the batch: what [`BatchSizer`] learns the link's capacity from.
+    pub interviews: usize,
     pub acknowledged: bool,
 }
 
@@ -106,9 +108,26 @@ impl Backoff {
     }
 }
 
+/// How an upload attempt went, for [`BatchSizer::observe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadOutcome {
+    /// Acknowledged after this long.
+    Acknowledged(Duration),
+    /// Cut, timed out, or refused by an overloaded server or proxy: to be retried.
+    Failed,
+    /// Refused for good (the batch's content, not the link): says nothing about the link.
+    Rejected,
+}
+
 /// How many interviews to seal into the next batch, adapted to the link: grows while uploads
-/// succeed quickly, halves when one fails, so a poor connection still gets small batches
-/// through and a good one is not slowed by many round trips.
+/// succeed quickly, halves when one is slow or cut, so a poor connection still gets small
+/// batches through and a good one is not slowed by many round trips.
+///
+/// It learns from each upload of a batch of `n` interviews (batches already in the outbox may
+/// have been sealed at another size): a fast upload (under half the target time) lets the size
+/// reach `2n`; a slow one (over the target) or a cut one brings it down to `n/2`; anything in
+/// between leaves it. So one small fast batch never inflates the size, and one large slow batch
+/// is enough to cut it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BatchSizer {
     size: usize,
@@ -145,21 +164,28 @@ impl BatchSizer {
         self.size
     }
 
-    /// An upload of a batch of the current size took `elapsed`.
-    pub fn succeeded(&mut self, elapsed: Duration) {
-        let next = if elapsed * 2 < self.target {
-            self.size.saturating_mul(2)
-        } else if elapsed > self.target {
-            self.size / 2
-        } else {
-            self.size
+    /// Learns from one upload attempt of a batch of `interviews` interviews.
+    pub fn observe(&mut self, interviews: usize, outcome: UploadOutcome) {
+        let n = interviews.max(1);
+        let next = match outcome {
+            UploadOutcome::Acknowledged(elapsed) if elapsed * 2 < self.target => {
+                self.size.max(n.saturating_mul(2))
+            }
+            UploadOutcome::Acknowledged(elapsed) if elapsed > self.target => self.size.min(n / 2),
+            UploadOutcome::Failed => self.size.min(n / 2),
+            UploadOutcome::Acknowledged(_) | UploadOutcome::Rejected => self.size,
         };
         self.size = next.clamp(self.min, self.max);
     }
 
-    /// An upload failed (cut, timeout).
+    /// An upload of a batch of the current size took `elapsed`.
+    pub fn succeeded(&mut self, elapsed: Duration) {
+        self.observe(self.size, UploadOutcome::Acknowledged(elapsed));
+    }
+
+    /// An upload of a batch of the current size failed (cut, timeout).
     pub fn failed(&mut self) {
-        self.size = (self.size / 2).clamp(self.min, self.max);
+        self.observe(self.size, UploadOutcome::Failed);
     }
 }
 
@@ -210,6 +236,7 @@ mod tests {
         Queued {
             sequence,
             byte_len: 100 * sequence,
+            interviews: 1,
             acknowledged,
         }
     }
@@ -315,6 +342,42 @@ mod tests {
             s.failed();
         }
         assert_eq!(s.size(), 1, "never below the minimum");
+    }
+
+    /// The policy learns from the batch actually uploaded, not from the size it would seal now.
+    #[test]
+    fn batch_size_follows_what_each_uploaded_batch_shows() {
+        let fast = UploadOutcome::Acknowledged(Duration::from_millis(200));
+        let ok = UploadOutcome::Acknowledged(Duration::from_secs(3));
+        let slow = UploadOutcome::Acknowledged(Duration::from_secs(12));
+        let mut s = BatchSizer::new(40, 1, 200, Duration::from_secs(5));
+        s.observe(5, fast);
+        assert_eq!(s.size(), 40, "a small fast batch proves nothing about 80");
+        s.observe(40, fast);
+        assert_eq!(s.size(), 80, "a full fast batch doubles");
+        s.observe(80, ok);
+        assert_eq!(s.size(), 80, "within the target: kept");
+        s.observe(80, slow);
+        assert_eq!(s.size(), 40, "slow: half of what was slow");
+        s.observe(30, UploadOutcome::Failed);
+        assert_eq!(s.size(), 15, "cut: half of what was cut");
+        s.observe(15, UploadOutcome::Rejected);
+        assert_eq!(s.size(), 15, "a rejection is about content, not the link");
+        s.observe(300, slow);
+        assert_eq!(
+            s.size(),
+            15,
+            "a slow batch larger than the size does not raise it"
+        );
+        for _ in 0..10 {
+            s.observe(1, UploadOutcome::Failed);
+        }
+        assert_eq!(s.size(), 1, "never below the minimum");
+        for _ in 0..20 {
+            let n = s.size();
+            s.observe(n, fast);
+        }
+        assert_eq!(s.size(), 200, "never above the maximum");
     }
 
     #[test]

@@ -400,20 +400,45 @@ fn prepare_device(
         store.complete(iv.id)?;
     }
     let completed = assignments.assignments.len() as u64;
-    let sizer = BatchSizer::new(100, 1, 200, Duration::from_secs(5));
+    // The device's sync client keeps the batch sizer: its uploads teach it the link, and the
+    // size of each batch sealed here comes from it (as in the app, which seals between syncs).
+    let mut client = SyncClient::new(
+        cfg.upload_server.as_deref().unwrap_or(&cfg.server),
+        &enrolled.device_token,
+    )?
+    .with_batch_sizer(BatchSizer::new(100, 1, 200, Duration::from_secs(5)));
+    if let Some(b) = cfg.backoff {
+        client.backoff = b;
+    }
+    let sealed_bytes = seal_unbatched(
+        &mut store,
+        &client,
+        &assignments.assignments,
+        enrolled.enumerator.id,
+        &key,
+        &recipients,
+    )?;
+    Ok((store, client, completed, sealed_bytes))
+}
+
+/// Seals every finished interview not yet in a batch, in batches of the client's current
+/// batch size; returns the sealed bytes' total length.
+fn seal_unbatched(
+    store: &mut Store,
+    client: &SyncClient,
+    assignments: &[Assignment],
+    enumerator_id: Uuid,
+    key: &DeviceSigningKey,
+    recipients: &[Recipient],
+) -> Result<u64, SimError> {
     let mut sealed_bytes = 0;
     loop {
         let pending = store.unbatched_interviews()?;
         if pending.is_empty() {
             break;
         }
-        let chunk: Vec<Uuid> = pending.into_iter().take(sizer.size()).collect();
-        let (summaries, payload) = batch_content(
-            &store,
-            &chunk,
-            &assignments.assignments,
-            enrolled.enumerator.id,
-        )?;
+        let chunk: Vec<Uuid> = pending.into_iter().take(client.batch_size()).collect();
+        let (summaries, payload) = batch_content(store, &chunk, assignments, enumerator_id)?;
         let device_id = store.device_id();
         let mut len = 0;
         store.enqueue_batch(&chunk, |sequence| {
@@ -426,22 +451,15 @@ fn prepare_device(
                     interviews: &summaries,
                     payload: &payload,
                 },
-                &key,
-                &recipients,
+                key,
+                recipients,
             )?;
             len = bytes.len() as u64;
             Ok::<_, fieldpost_seal::SealError>(bytes)
         })?;
         sealed_bytes += len;
     }
-    let mut client = SyncClient::new(
-        cfg.upload_server.as_deref().unwrap_or(&cfg.server),
-        &enrolled.device_token,
-    )?;
-    if let Some(b) = cfg.backoff {
-        client.backoff = b;
-    }
-    Ok((store, client, completed, sealed_bytes))
+    Ok(sealed_bytes)
 }
 
 /// The header summaries and the payload JSON of a batch of interviews.
