@@ -185,6 +185,15 @@ fn leave(store: &mut Store, open: &Open) -> Result<(), CommandError> {
     Ok(())
 }
 
+/// Records leaving screen `from` and entering the current one.
+fn moved(store: &mut Store, open: &mut Open, from: usize) -> Result<(), CommandError> {
+    let to = open.screen;
+    open.screen = from;
+    leave(store, open)?;
+    open.screen = to;
+    enter(store, open)
+}
+
 /// Moves to screen `index` (back, next, or a jump), recording the question timings.
 pub fn show(store: &mut Store, open: &mut Open, index: usize) -> Result<ScreenView, CommandError> {
     let total = open.engine.screens().len();
@@ -193,12 +202,11 @@ pub fn show(store: &mut Store, open: &mut Open, index: usize) -> Result<ScreenVi
             "screen {index} (the interview has {total} screens now)"
         )));
     }
-    if !open.read_only && index != open.screen {
-        leave(store, open)?;
-        open.screen = index;
-        enter(store, open)?;
-    }
+    let from = open.screen;
     open.screen = index;
+    if !open.read_only && index != from {
+        moved(store, open, from)?;
+    }
     Ok(open.view())
 }
 
@@ -265,14 +273,26 @@ pub fn set_answer(
         reload(store, open)?;
         return Err(error::store(e));
     }
-    keep_place(open, anchor.as_deref().unwrap_or(path));
+    // Stay on (or go to) the screen with the question answered; if the answer hid it, stay
+    // with the screen's first question.
+    let before = open.screen;
+    if !keep_place(open, path) {
+        keep_place(open, anchor.as_deref().unwrap_or(path));
+    }
+    if open.screen != before {
+        moved(store, open, before)?;
+    }
     Ok(open.view())
 }
 
 /// After a change, stay on the screen showing the same question.
-fn keep_place(open: &mut Open, path: &str) {
-    if let Some(i) = screen::index_of(&open.engine.screens(), path) {
-        open.screen = i;
+fn keep_place(open: &mut Open, path: &str) -> bool {
+    match screen::index_of(&open.engine.screens(), path) {
+        Some(i) => {
+            open.screen = i;
+            true
+        }
+        None => false,
     }
 }
 
