@@ -7,6 +7,9 @@
 mod app;
 mod i18n;
 mod ipc;
+mod markup;
+mod screens;
+mod search;
 
 fn main() {
     console_error_panic_hook::set_once();

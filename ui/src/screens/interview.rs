@@ -1,0 +1,220 @@
+//! The interview: one screen of the questionnaire at a time, as the core lays it out.
+//!
+//! Every action (an answer, back, next, a jump, a repeat row) goes through one queue and runs
+//! in order, so "Next" pressed right after typing waits for that answer to be saved and for
+//! the skip logic it triggers: the next screen is always computed from every answer given.
+
+use crate::app::{Route, ctx};
+use crate::i18n::Msg;
+use crate::ipc;
+use crate::screens::common::{maybe_error, rich};
+use crate::screens::grid::{Grid, Segment, segments};
+use crate::screens::question::{Answering, Question};
+use fieldpost_proto::app::{CommandError, ScreenView};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::Value;
+
+/// One thing the enumerator asked for, queued.
+#[derive(Debug, Clone)]
+enum Op {
+    Answer(String, Value),
+    Back,
+    Next,
+    Goto(usize),
+    Reload,
+    AddRow(String),
+    RemoveRow(String),
+    Review,
+}
+
+/// Where "next" leads from screen `index` of `total`: the following screen, or the review
+/// after the last one.
+pub fn next_target(index: usize, total: usize) -> Option<usize> {
+    (index + 1 < total).then_some(index + 1)
+}
+
+fn scroll_to_top() {
+    if let Some(w) = web_sys::window() {
+        w.scroll_to_with_x_and_y(0.0, 0.0);
+    }
+}
+
+#[component]
+pub fn Interview(initial: ScreenView) -> impl IntoView {
+    let c = ctx();
+    let iid = initial.interview_id;
+    let screen = RwSignal::new(initial);
+    let error = RwSignal::new(None::<CommandError>);
+    let queue = StoredValue::new(Vec::<Op>::new());
+    let running = StoredValue::new(false);
+
+    let run_one = move |op: Op| async move {
+        let (index, total) = screen.with_untracked(|s| (s.index, s.total));
+        let review = move || Route::Review {
+            interview_id: iid,
+            index,
+            name: screen.with_untracked(|s| s.assignment_name.clone()),
+        };
+        let r = match op {
+            Op::Answer(path, value) => ipc::set_answer(iid, &path, value).await,
+            Op::Back if index == 0 => return,
+            Op::Back => ipc::show_screen(iid, index - 1).await,
+            Op::Next => match next_target(index, total) {
+                Some(i) => ipc::show_screen(iid, i).await,
+                None => return c.go(review()),
+            },
+            Op::Goto(i) => ipc::show_screen(iid, i).await,
+            Op::Reload => ipc::show_screen(iid, index).await,
+            Op::AddRow(repeat) => ipc::add_row(iid, &repeat).await,
+            Op::RemoveRow(row) => ipc::remove_row(iid, &row).await,
+            Op::Review => return c.go(review()),
+        };
+        match r {
+            Ok(v) => {
+                let moved = v.index != index;
+                screen.set(v);
+                error.set(None);
+                if moved {
+                    scroll_to_top();
+                }
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    let push = move |op: Op| {
+        queue.update_value(|q| q.push(op));
+        if running.get_value() {
+            return;
+        }
+        running.set_value(true);
+        spawn_local(async move {
+            while let Some(op) = queue
+                .try_update_value(|q| (!q.is_empty()).then(|| q.remove(0)))
+                .flatten()
+            {
+                run_one(op).await;
+            }
+            running.set_value(false);
+        });
+    };
+    // Labels come from the core in the chosen language: redraw once the core has switched.
+    Effect::new(move |prev: Option<u32>| {
+        let epoch = c.lang_epoch.get();
+        if prev.is_some_and(|p| p != epoch) {
+            push(Op::Reload);
+        }
+        epoch
+    });
+
+    let a = Answering {
+        screen,
+        save: Callback::new(move |(path, value)| push(Op::Answer(path, value))),
+    };
+    let segs = Memo::new(move |_| screen.with(|s| segments(&s.questions)));
+    let s = move || screen.get();
+    let pct = move || {
+        screen.with(|s| {
+            if s.total == 0 {
+                0
+            } else {
+                (s.index + 1) * 100 / s.total
+            }
+        })
+    };
+    let last = move || screen.with(|s| next_target(s.index, s.total).is_none());
+    let current_section = move || {
+        screen.with(|s| {
+            s.sections
+                .iter()
+                .rposition(|x| x.screen <= s.index)
+                .unwrap_or(0)
+        })
+    };
+
+    view! {
+        <section id="interview" class="interview" data-index=move || s().index>
+            <div class="iv-head">
+                <div class="iv-who">
+                    <strong>{move || s().assignment_name}</strong>
+                    <span class="muted">" · "{move || s().form_title}</span>
+                </div>
+                <div class="iv-tools">
+                    <select id="jump-section" aria-label=move || c.t(Msg::JumpToSection)
+                        on:change=move |ev| {
+                            if let Ok(i) = event_target_value(&ev).parse::<usize>() { push(Op::Goto(i)) }
+                        }>
+                        {move || {
+                            let cur = current_section();
+                            s().sections.into_iter().enumerate().map(|(k, sec)| view! {
+                                <option value=sec.screen.to_string() selected=k == cur>{crate::markup::plain(&sec.label)}</option>
+                            }).collect_view()
+                        }}
+                    </select>
+                    <button id="review" class="secondary" on:click=move |_| push(Op::Review)>{move || c.t(Msg::ReviewButton)}</button>
+                    <button id="leave" class="secondary" on:click=move |_| c.go(Route::Assignments)>{move || c.t(Msg::Leave)}</button>
+                </div>
+                {move || s().group_label.and(s().section).map(|sec| view! { <p class="iv-section">{rich(&sec)}</p> })}
+                <h2 id="screen-title" tabindex="-1">
+                    {move || {
+                        let v = s();
+                        rich(&v.group_label.or(v.section).unwrap_or(v.form_title))
+                    }}
+                </h2>
+                <div id="progress-bar" class="meter" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=pct>
+                    <div class="fill" style=move || format!("width:{}%", pct())></div>
+                </div>
+                <p class="muted small iv-count">
+                    {move || c.tf(Msg::ScreenOf, &[&(s().index + 1).to_string(), &s().total.to_string()])}
+                    " · "
+                    {move || c.tf(Msg::Answered, &[&s().answered.to_string(), &s().questions_total.to_string()])}
+                </p>
+            </div>
+            <Show when=move || s().read_only>
+                <p class="notice">{move || c.t(Msg::ReadOnlyInterview)}</p>
+            </Show>
+            {move || maybe_error("screen-error", error.get())}
+            {move || s().repeat.map(|r| {
+                let (repeat, row) = (r.repeat.clone(), r.row.clone());
+                let ro = s().read_only;
+                view! {
+                    <div class="repeat-bar">
+                        <span>{rich(&r.label)}" · "{c.tf(Msg::RowOf, &[&(r.index + 1).to_string(), &r.count.to_string()])}</span>
+                        {(!r.fixed && !ro).then(|| view! {
+                            <button id="row-add" class="secondary" on:click=move |_| push(Op::AddRow(repeat.clone()))>{c.t(Msg::AddRow)}</button>
+                            <button id="row-remove" class="secondary" on:click=move |_| push(Op::RemoveRow(row.clone()))>{c.t(Msg::RemoveRow)}</button>
+                        })}
+                    </div>
+                }
+            })}
+            <div class="questions">
+                <For each=move || segs.get() key=|seg| format!("{seg:?}") let:seg>
+                    {match seg {
+                        Segment::One(path, kind) => view! { <Question a path kind/> }.into_any(),
+                        Segment::Grid { list, rows } => view! { <Grid a list rows/> }.into_any(),
+                    }}
+                </For>
+            </div>
+            <div class="iv-nav">
+                <button id="back" class="secondary" disabled=move || s().index == 0 on:click=move |_| push(Op::Back)>
+                    "‹ "{move || c.t(Msg::Back)}
+                </button>
+                <button id="next" class="primary" on:click=move |_| push(Op::Next)>
+                    {move || c.t(if last() { Msg::ReviewButton } else { Msg::Next })}" ›"
+                </button>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_goes_to_the_review_after_the_last_screen() {
+        assert_eq!(next_target(0, 3), Some(1));
+        assert_eq!(next_target(2, 3), None);
+        assert_eq!(next_target(0, 0), None);
+    }
+}

@@ -1,0 +1,125 @@
+//! Sync: what is waiting to be sent, what the server has, when it last worked, and why it did
+//! not (in words with what to do); a button that sends now with a progress bar, and retries.
+
+use crate::app::ctx;
+use crate::i18n::Msg;
+use crate::ipc;
+use crate::screens::common::{ErrorBox, local_date};
+use fieldpost_proto::app::{CommandError, SyncProgress, SyncStatus};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// Percent done for the bar: by bytes when known, else by batches.
+pub fn percent(p: &SyncProgress) -> u64 {
+    let (done, total) = if p.bytes_total > 0 {
+        (p.bytes_done, p.bytes_total)
+    } else {
+        (p.batches_done as u64, p.batches_total as u64)
+    };
+    if total == 0 {
+        0
+    } else {
+        (done.min(total) * 100) / total
+    }
+}
+
+#[component]
+pub fn Sync() -> impl IntoView {
+    let c = ctx();
+    let status = RwSignal::new(None::<Result<SyncStatus, CommandError>>);
+    let running = RwSignal::new(false);
+    let result = RwSignal::new(None::<Result<(), CommandError>>);
+    spawn_local(async move { status.set(Some(ipc::sync_status().await)) });
+
+    let sync_now = move |_| {
+        if running.get_untracked() {
+            return;
+        }
+        running.set(true);
+        result.set(None);
+        c.sync_progress.set(None);
+        spawn_local(async move {
+            match ipc::sync().await {
+                Ok(s) => {
+                    status.set(Some(Ok(s)));
+                    result.set(Some(Ok(())));
+                }
+                Err(e) => {
+                    result.set(Some(Err(e)));
+                    // The core records the failure too; show its counts as they are now.
+                    status.set(Some(ipc::sync_status().await));
+                }
+            }
+            running.set(false);
+        });
+    };
+    let pct = move || c.sync_progress.get().map_or(0, |p| percent(&p));
+    let failed = move || matches!(result.get(), Some(Err(_)));
+
+    view! {
+        <section class="sync">
+            <h2 class="screen-title">{move || c.t(Msg::NavSync)}</h2>
+            {move || match status.get() {
+                None => view! { <p class="loading">{c.t(Msg::Loading)}</p> }.into_any(),
+                Some(Err(e)) => view! { <ErrorBox id="sync-error" error=e/> }.into_any(),
+                Some(Ok(s)) => {
+                    let last = s.last_success.map(|t| local_date(&t, true));
+                    // A failure of this attempt is shown below; the stored one only when idle.
+                    let stored_error = s.last_error.clone().filter(|_| result.get_untracked().is_none());
+                    view! {
+                        <dl class="facts card">
+                            <dt>{c.t(Msg::SyncPending)}</dt>
+                            <dd id="sync-pending" class="big">{s.pending_interviews}</dd>
+                            <dt>{c.t(Msg::SyncAcked)}</dt>
+                            <dd id="sync-acked">{s.acknowledged_interviews}</dd>
+                            <dt>{c.t(Msg::SyncLast)}</dt>
+                            <dd id="sync-last">{last.unwrap_or_else(|| c.t(Msg::SyncNever).to_string())}</dd>
+                            <dt>{c.t(Msg::ServerAddress)}</dt>
+                            <dd>{s.server_url.unwrap_or_default()}</dd>
+                        </dl>
+                        {stored_error.map(|e| view! {
+                            <p class="muted">{c.t(Msg::SyncLastError)}</p>
+                            <ErrorBox id="sync-error" error=e/>
+                        })}
+                    }.into_any()
+                }
+            }}
+            <Show when=move || running.get()>
+                <div id="sync-bar" class="meter" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=pct>
+                    <div class="fill" class:indeterminate=move || c.sync_progress.get().is_none()
+                        style=move || format!("width:{}%", if c.sync_progress.get().is_none() { 100 } else { pct() })></div>
+                </div>
+                <p class="muted" role="status">
+                    {move || c.t(Msg::SyncRunning)}
+                    {move || c.sync_progress.get().map(|p| format!(" {}/{}", p.batches_done, p.batches_total))}
+                </p>
+            </Show>
+            {move || result.get().map(|r| match r {
+                Ok(()) => view! { <p id="sync-result" class="status-ok" role="status">{c.t(Msg::SyncDone)}</p> }.into_any(),
+                Err(e) => view! { <ErrorBox id="sync-error" error=e/> }.into_any(),
+            })}
+            <button id="sync-now" class="primary wide" disabled=running on:click=sync_now>
+                {move || c.t(if running.get() { Msg::SyncRunning } else if failed() { Msg::TryAgain } else { Msg::SyncNow })}
+            </button>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_by_bytes_when_known_else_by_batches() {
+        let p = |bd, bt, yd, yt| SyncProgress {
+            batches_done: bd,
+            batches_total: bt,
+            bytes_done: yd,
+            bytes_total: yt,
+        };
+        assert_eq!(percent(&p(1, 4, 500, 1000)), 50);
+        assert_eq!(percent(&p(1, 4, 0, 0)), 25);
+        assert_eq!(percent(&p(0, 0, 0, 0)), 0);
+        assert_eq!(percent(&p(5, 4, 0, 0)), 100);
+    }
+}
