@@ -37,12 +37,13 @@ async function waitForPort(port, ms) {
 }
 
 /**
- * Launches the app with a fresh data folder. Returns { driver, dataDir, stop }.
- * `env` adds variables for the app (tauri-driver passes its environment on to the app).
+ * Launches the app, with a fresh data folder unless `dataDir` names one (a restart). Returns
+ * { driver, dataDir, stop }. `env` adds variables for the app (tauri-driver passes its
+ * environment on to the app).
  */
-export async function launchApp(env = {}) {
+export async function launchApp({ env = {}, dataDir } = {}) {
   if (!APP) throw new Error('FIELDPOST_APP must name the built app binary (./dev e2e sets it)');
-  const dataDir = mkdtempSync(join(tmpdir(), 'fieldpost-e2e-'));
+  dataDir ??= mkdtempSync(join(tmpdir(), 'fieldpost-e2e-'));
   const port = await freePort();
   const nativePort = await freePort();
   const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
@@ -55,7 +56,8 @@ export async function launchApp(env = {}) {
     .withCapabilities({ browserName: 'wry', 'tauri:options': { application: APP } })
     .build();
   const stop = async () => {
-    try { await driver.quit(); } finally { proc.kill(); }
+    try { await driver.quit(); } catch { /* the app may already be gone (killed on purpose) */ }
+    proc.kill();
   };
   return { driver, dataDir, stop };
 }

@@ -1,0 +1,47 @@
+// Test 4 of the enumerator app (issue #6): syncing while the server is down shows a clear error
+// and keeps everything on the device; once the server is back, the same button succeeds.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchApp, By } from './driver.mjs';
+import { startServer, serverRows, enrol, shootAll, waitVisible, clickId } from './fieldpost.mjs';
+
+let app;
+let server;
+after(async () => { await app?.stop(); await server?.stop(); });
+
+test('sync with the server down: a clear error, then success once it is back', { timeout: 300000 }, async () => {
+  server = await startServer();
+  app = await launchApp({ env: { FIELDPOST_SERVER_URL: server.url } });
+  const { driver } = app;
+  await enrol(driver, server);
+
+  // Something to send: a household that moved away (a final non-response).
+  const item = await driver.findElement(By.css('.assignment[data-state="not_started"]'));
+  await item.findElement(By.css('.nr-open')).click();
+  await waitVisible(driver, '#nr-code');
+  await driver.executeScript(
+    "const s = document.getElementById('nr-code'); s.value = 'moved'; s.dispatchEvent(new Event('change', {bubbles: true}));");
+  await clickId(driver, 'nr-submit');
+  await driver.wait(async () => (await driver.findElements(By.css('.assignment[data-state="non_response"]'))).length === 1, 20000);
+
+  const address = server.url.replace(/^http:\/\//, '');
+  const dir = server.dir;
+  await server.stop();
+
+  await clickId(driver, 'nav-sync');
+  await driver.wait(async () => (await driver.findElement(By.id('sync-pending')).getText()) === '1', 10000);
+  await clickId(driver, 'sync-now');
+  const error = await waitVisible(driver, '#sync-error', 60000);
+  assert.match(await error.getText(), /kết nối|mạng|sóng/i, 'the message says the connection failed, in Vietnamese');
+  assert.equal(await driver.findElement(By.id('sync-pending')).getText(), '1', 'nothing left the device');
+  await shootAll(driver, '17-sync-server-down');
+
+  server = await startServer({ dir, listen: address });
+  await clickId(driver, 'sync-now');
+  await waitVisible(driver, '#sync-result', 60000);
+  await driver.wait(async () => (await driver.findElement(By.id('sync-pending')).getText()) === '0', 20000);
+  await shootAll(driver, '18-sync-recovered');
+  const rows = serverRows(server.db, 'SELECT status FROM interview');
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].status, 'moved');
+});

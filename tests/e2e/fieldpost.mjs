@@ -1,0 +1,216 @@
+// What the end-to-end tests share: a real `fieldpost serve --demo` process, the enumerator's
+// steps through the real app (enrol, unlock, answer, sync), reading the server's database, and
+// screenshots of every screen in both languages at phone and desktop sizes.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { By, until, screenshot } from './driver.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const FIELDPOST = process.env.FIELDPOST_CLI;
+export const PIN = '246810';
+
+/**
+ * Starts `fieldpost serve --demo` on `listen` (default: a free port) with its database in `dir`.
+ * Resolves to { url, code (enum1's one-time enrolment code), db, dir, stop }.
+ */
+export async function startServer({ dir, listen = '127.0.0.1:0' } = {}) {
+  if (!FIELDPOST) throw new Error('FIELDPOST_CLI must name the fieldpost binary (./dev e2e sets it)');
+  dir ??= mkdtempSync(join(tmpdir(), 'fieldpost-server-'));
+  const db = join(dir, 'server.sqlite');
+  const proc = spawn(FIELDPOST, ['serve', '--demo', '--listen', listen, '--db', db, '--data-dir', join(dir, 'data')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let code = null;
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server did not start in 60 s')), 60000);
+    proc.once('exit', (c) => reject(new Error(`the server exited with ${c}`)));
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      if (line.includes('username=enum1 ')) code = /enrolment_code=(\S+)/.exec(line)?.[1] ?? null;
+      const m = /^fieldpost serve: listening on (\S+)/.exec(line);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+  });
+  proc.removeAllListeners('exit');
+  const stop = () => new Promise((resolve) => {
+    if (proc.exitCode !== null) return resolve();
+    proc.once('exit', resolve);
+    proc.kill('SIGKILL');
+  });
+  return { url, code, db, dir, stop };
+}
+
+/** Rows of a query on the server's SQLite database (through Python's sqlite3: Node 20 has none). */
+export function serverRows(db, sql) {
+  const out = execFileSync('python3', ['-c', `
+import json, sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+con.row_factory = sqlite3.Row
+print(json.dumps([dict(r) for r in con.execute(sys.argv[2])]))
+`, db, sql]);
+  return JSON.parse(out.toString());
+}
+
+/** The SIPAS sample interview: [{path, value}] in questionnaire order. */
+export function sampleAnswers() {
+  const steps = JSON.parse(readFileSync(join(ROOT, 'assets/forms/sipas/sample-answers.json'), 'utf8'));
+  return steps.filter((s) => s.set).map((s) => ({ path: s.set, value: s.value }));
+}
+
+export const css = (s) => By.css(s);
+
+export async function waitFor(driver, selector, ms = 15000) {
+  return driver.wait(until.elementLocated(By.css(selector)), ms, `${selector} never appeared`);
+}
+
+export async function waitVisible(driver, selector, ms = 15000) {
+  const el = await waitFor(driver, selector, ms);
+  await driver.wait(until.elementIsVisible(el), ms, `${selector} never became visible`);
+  return el;
+}
+
+/** Types into an input from empty (replacing what it held) and leaves it, so `change` fires. */
+export async function type(driver, selector, text) {
+  const el = await waitVisible(driver, selector);
+  await el.clear();
+  await el.sendKeys(text);
+  await driver.executeScript(
+    "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", el);
+  return el;
+}
+
+/** First start: the enrol screen, with the server's address and enum1's code, and a PIN. */
+export async function enrol(driver, server) {
+  await type(driver, '#enrol-server', server.url);
+  await type(driver, '#enrol-code', server.code);
+  await type(driver, '#enrol-pin', PIN);
+  await type(driver, '#enrol-pin2', PIN);
+  await (await waitVisible(driver, '#enrol-submit')).click();
+  await waitFor(driver, '.assignment', 60000);
+}
+
+export async function unlock(driver) {
+  await type(driver, '#unlock-pin', PIN);
+  await (await waitVisible(driver, '#unlock-submit')).click();
+  await waitFor(driver, '.assignment', 30000);
+}
+
+/** The assignment list entries: [{id, state}] (state as `data-state`). */
+export async function assignmentList(driver) {
+  return driver.executeScript(`
+    return [...document.querySelectorAll('.assignment')].map(e => ({
+      id: e.dataset.id, state: e.dataset.state, reserve: e.classList.contains('reserve') || /reserve|dự phòng/i.test(e.textContent),
+      text: e.textContent }));`);
+}
+
+export async function currentIndex(driver) {
+  const el = await waitFor(driver, '#interview');
+  return Number(await el.getAttribute('data-index'));
+}
+
+/** Waits until the interview shows screen `index` (after back, next or a jump). */
+export async function waitScreen(driver, index, ms = 15000) {
+  await driver.wait(async () => {
+    try { return (await currentIndex(driver)) === index; } catch { return false; }
+  }, ms, `screen ${index} never showed`);
+}
+
+/** The questions on the current screen: [{path, kind}]. */
+export async function questionsOnScreen(driver) {
+  return driver.executeScript(`
+    return [...document.querySelectorAll('#interview .q[data-path]')]
+      .map(e => ({ path: e.dataset.path, kind: e.dataset.kind }));`);
+}
+
+const q = (path) => `#interview .q[data-path="${path}"]`;
+
+/**
+ * Answers one question through its widget the way a person would (click a choice, type a
+ * number), then waits until the core's redrawn screen shows the answer.
+ */
+export async function answer(driver, path, kind, value) {
+  if (kind === 'select_one') {
+    const sel = await driver.findElements(By.css(`${q(path)} select.q-select`));
+    if (sel.length) {
+      await driver.executeScript(
+        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+        sel[0], String(value));
+    } else {
+      await (await waitFor(driver, `${q(path)} input[value="${value}"]`)).click();
+    }
+    await driver.wait(async () => driver.executeScript(`
+      const root = document.querySelector(arguments[0]);
+      if (!root) return true; // the answer moved the screen on
+      const s = root.querySelector('select.q-select');
+      if (s) return s.value === arguments[1];
+      const i = root.querySelector('input[value="' + arguments[1] + '"]');
+      return !!(i && i.checked);`, q(path), String(value)), 10000, `${path} never showed ${value}`);
+  } else if (kind === 'select_multiple') {
+    for (const v of value) {
+      const box = await waitFor(driver, `${q(path)} input[value="${v}"]`);
+      if (!(await box.isSelected())) await box.click();
+      await driver.wait(async () => (await driver.findElement(By.css(`${q(path)} input[value="${v}"]`))).isSelected(), 10000);
+    }
+  } else if (kind === 'date') {
+    const el = await waitFor(driver, `${q(path)} .q-input`);
+    await driver.executeScript(
+      "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+      el, String(value));
+    await driver.wait(async () => (await driver.findElement(By.css(`${q(path)} .q-input`)).getAttribute('value')) === String(value), 10000);
+  } else {
+    await type(driver, `${q(path)} .q-input`, String(value));
+    await driver.wait(async () => {
+      const els = await driver.findElements(By.css(`${q(path)} .q-input`));
+      return els.length === 0 || (await els[0].getAttribute('value')) === String(value);
+    }, 10000);
+  }
+}
+
+/** The error message shown under a question, or null. */
+export async function errorOf(driver, path) {
+  const els = await driver.findElements(By.css(`${q(path)} .q-error`));
+  return els.length ? els[0].getText() : null;
+}
+
+export async function clickId(driver, id) {
+  await (await waitVisible(driver, `#${id}`)).click();
+}
+
+const SIZES = [[360, 800], [1280, 800]];
+
+/**
+ * Screenshots of what is on screen now, in Vietnamese and English, at 360x800 and 1280x800:
+ * target/screenshots/<name>-<vi|en>-<width>.png. Checks that nothing overflows sideways at
+ * either width. Leaves the app in Vietnamese at 1280x800.
+ */
+export async function shootAll(driver, name) {
+  for (const lang of ['en', 'vi']) {
+    await (await waitVisible(driver, `#lang-${lang}`)).click();
+    await driver.wait(async () => (await driver.findElement(By.css('html')).getAttribute('lang')) === lang, 5000);
+    for (const [width, height] of SIZES) {
+      await driver.manage().window().setRect({ width, height });
+      await driver.wait(async () => Math.abs((await driver.executeScript('return window.innerWidth')) - width) <= 16, 5000);
+      const overflow = await driver.executeScript(
+        'return document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      if (overflow > 0) throw new Error(`${name}: ${overflow} px of horizontal scrolling at ${width} px (${lang})`);
+      await screenshot(driver, `${name}-${lang}-${width}`);
+    }
+  }
+}
+
+/** The app's process id for a data folder (its environment names it), for killing it. */
+export function appPid(dataDir) {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.includes('fieldpost-app')) continue;
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      if (env.split('\0').includes(`FIELDPOST_DATA_DIR=${dataDir}`)) return Number(pid);
+    } catch { /* gone, or not ours */ }
+  }
+  return null;
+}
