@@ -339,8 +339,8 @@ impl Msg {
             ),
             Msg::Missing => ("Chưa trả lời", "Not answered"),
             Msg::Invalid => ("Không hợp lệ", "Not valid"),
-            Msg::Complete => ("Hoàn thành phỏng vấn", "Complete the interview"),
-            Msg::BackToInterview => ("Quay lại phỏng vấn", "Back to the interview"),
+            Msg::Complete => ("Hoàn thành", "Complete"),
+            Msg::BackToInterview => ("Sửa tiếp", "Keep editing"),
             Msg::SyncPending => ("Phiếu chờ gửi", "Interviews waiting to be sent"),
             Msg::SyncAcked => (
                 "Phiếu máy chủ đã nhận",

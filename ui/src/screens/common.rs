@@ -43,10 +43,10 @@ pub fn rich(label: &str) -> impl IntoView + use<> {
 pub fn local_date(at: &DateTime<Utc>, with_time: bool) -> String {
     let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&at.to_rfc3339()));
     let tag = ctx().lang.get().tag();
-    let none = wasm_bindgen::JsValue::UNDEFINED;
+    let opts = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&opts, &"dateStyle".into(), &"medium".into());
     if with_time {
-        d.to_locale_string(tag, &none).into()
-    } else {
-        d.to_locale_date_string(tag, &none).into()
+        let _ = js_sys::Reflect::set(&opts, &"timeStyle".into(), &"short".into());
     }
+    d.to_locale_string(tag, &opts).into()
 }

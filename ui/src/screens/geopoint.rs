@@ -52,7 +52,14 @@ async fn geolocate() -> Option<GpsFix> {
             let _ = reject.call0(&JsValue::NULL);
         }
     });
-    let pos = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    // Some webviews never answer when no permission prompt can be shown: give up after 25 s.
+    let give_up = js_sys::Promise::new(&mut |_, reject| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&reject, 25_000);
+        }
+    });
+    let first = js_sys::Promise::race(&js_sys::Array::of2(&promise, &give_up));
+    let pos = wasm_bindgen_futures::JsFuture::from(first).await.ok()?;
     let coords = field(&pos, "coords")?;
     Some(GpsFix {
         latitude: field(&coords, "latitude")?.as_f64()?,

@@ -34,9 +34,16 @@ pub fn next_target(index: usize, total: usize) -> Option<usize> {
     (index + 1 < total).then_some(index + 1)
 }
 
+/// After moving to another screen: back to the top, and the keyboard focus on the screen's
+/// title so that Tab continues with its first question.
 fn scroll_to_top() {
+    use wasm_bindgen::JsCast;
     if let Some(w) = web_sys::window() {
         w.scroll_to_with_x_and_y(0.0, 0.0);
+        let title = w.document().and_then(|d| d.get_element_by_id("screen-title"));
+        if let Some(el) = title.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
+        }
     }
 }
 

@@ -99,6 +99,9 @@ pub fn Question(a: Answering, path: String, kind: QuestionKind) -> impl IntoView
         Memo::new(move |_| q.with(|q| q.as_ref().map(|q| q.value.clone()).unwrap_or_default()));
     let choices =
         Memo::new(move |_| q.with(|q| q.as_ref().map(|q| q.choices.clone()).unwrap_or_default()));
+    // Memos of their own, so that saving an answer (a new `value`) does not redraw the choices
+    // and take the keyboard focus away from the one just picked.
+    let dropdown = Memo::new(move |_| q.with(|q| q.as_ref().is_some_and(as_dropdown)));
     let label_id = format!("l-{}", path.replace(['/', '[', ']'], "-"));
     let p = path.clone();
     let save = move |v: Value| a.save.run((p.clone(), v));
@@ -118,9 +121,8 @@ pub fn Question(a: Answering, path: String, kind: QuestionKind) -> impl IntoView
             let name = path.clone();
             let lid = label_id.clone();
             (move || {
-                let dropdown = q.with(|q| q.as_ref().is_some_and(as_dropdown));
                 let save = save.clone();
-                if dropdown {
+                if dropdown.get() {
                     view! {
                         <select class="q-select" aria-labelledby=lid.clone() disabled=read_only
                             on:change=move |ev| {
