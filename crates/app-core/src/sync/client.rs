@@ -249,3 +249,142 @@ impl Outbox for fieldpost_store::Store {
         let _ = self.log_sync(kind, sequence, message);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// An outbox in memory; each batch's bytes are `batch-<sequence>`.
+    struct Memory(Vec<Queued>);
+
+    impl Outbox for Memory {
+        fn queued(&mut self) -> Result<Vec<Queued>, SyncError> {
+            Ok(self.0.clone())
+        }
+        fn bytes(&mut self, sequence: u64) -> Result<Vec<u8>, SyncError> {
+            Ok(format!("batch-{sequence}").into_bytes())
+        }
+        fn acknowledge(&mut self, sequence: u64, _ack: &BatchAck) -> Result<(), SyncError> {
+            if let Some(b) = self.0.iter_mut().find(|b| b.sequence == sequence) {
+                b.acknowledged = true;
+            }
+            Ok(())
+        }
+    }
+
+    fn outbox(sizes: &[usize]) -> Memory {
+        Memory(
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| Queued {
+                    sequence: i as u64 + 1,
+                    byte_len: 10,
+                    interviews: *n,
+                    acknowledged: false,
+                })
+                .collect(),
+        )
+    }
+
+    /// A loopback HTTP server that acknowledges each upload at once, except request numbers
+    /// for which `cut` is true: those lose their connection before any answer.
+    fn server(cut: fn(usize) -> bool) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+        let addr = listener.local_addr().expect("address");
+        std::thread::spawn(move || {
+            for (i, stream) in listener.incoming().enumerate() {
+                let Ok(mut s) = stream else { continue };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Headers, then the body (tiny: `batch-N`).
+                while let Ok(n) = s.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                if cut(i) {
+                    continue; // dropped: the connection closes without an answer
+                }
+                let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
+                let body = &buf[end.min(buf.len())..];
+                let sequence: u64 = String::from_utf8_lossy(body)
+                    .trim_start_matches("batch-")
+                    .parse()
+                    .unwrap_or(0);
+                let ack = serde_json::json!({
+                    "device_id": uuid::Uuid::nil(), "sequence": sequence,
+                    "batch_id": uuid::Uuid::nil(), "digest": sha256_hex(body),
+                    "interviews": 1, "acknowledged_at": "2026-12-01T00:00:00Z"
+                })
+                .to_string();
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{ack}",
+                    ack.len()
+                );
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    fn run(client: &SyncClient, outbox: &mut Memory) -> SyncReport {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(client.sync(outbox, |_| {}))
+            .expect("syncs")
+    }
+
+    /// The loop feeds the sizer: fast acknowledgements of full batches raise the size the next
+    /// batches are sealed at.
+    #[test]
+    fn fast_uploads_raise_the_size_for_the_next_batches() {
+        let client = SyncClient::new(&server(|_| false), "token")
+            .expect("client")
+            .with_batch_sizer(BatchSizer::new(10, 1, 200, Duration::from_secs(30)));
+        let mut outbox = outbox(&[10, 20, 40]);
+        let report = run(&client, &mut outbox);
+        assert_eq!(report.acknowledged, [1, 2, 3]);
+        assert_eq!(report.batch_size, 80);
+        assert_eq!(client.batch_size(), 80);
+    }
+
+    /// Cut uploads bring the size down to half of what was cut, so the next batches are
+    /// sealed small enough to get through.
+    #[test]
+    fn cut_uploads_lower_the_size_for_the_next_batches() {
+        let mut client = SyncClient::new(&server(|_| true), "token")
+            .expect("client")
+            .with_batch_sizer(BatchSizer::new(100, 1, 200, Duration::from_secs(30)));
+        client.backoff = Backoff {
+            base: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+            max_attempts: 2,
+        };
+        let mut outbox = outbox(&[80]);
+        let report = run(&client, &mut outbox);
+        assert!(report.acknowledged.is_empty());
+        assert!(report.interrupted.is_some());
+        assert_eq!(report.batch_size, 40);
+        assert!(
+            !outbox.0[0].acknowledged,
+            "never marked without an acknowledgement"
+        );
+    }
+}
