@@ -251,7 +251,7 @@ impl Msg {
             },
             Msg::RevisitDue => ("Đến hạn quay lại", "Revisit due"),
             Msg::RevisitOn => ("Quay lại ngày {0}", "Revisit on {0}"),
-            Msg::Visits => ("Đã đến {0} lần", "{0} visits so far"),
+            Msg::Visits => ("Số lần đã đến: {0}", "Visits so far: {0}"),
             Msg::NoAssignments => (
                 "Chưa có hộ nào được giao. Hãy đồng bộ để nhận danh sách.",
                 "No assignments yet. Sync to receive your list.",

@@ -116,7 +116,7 @@ pub fn Grid(a: Answering, list: String, rows: Vec<(String, QuestionKind)>) -> im
             {rows.into_iter().map(|(path, kind)| {
                 if kind == QuestionKind::Note {
                     let q = a.question(path.clone());
-                    view! { <h4 class="grid-sub q note" data-path=path>{move || q.get().map(|q| rich(&q.label))}</h4> }.into_any()
+                    view! { <h4 class="grid-sub q note" data-path=path data-kind="note">{move || q.get().map(|q| rich(&q.label))}</h4> }.into_any()
                 } else {
                     view! { <GridRow a path/> }.into_any()
                 }
