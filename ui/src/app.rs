@@ -176,6 +176,14 @@ pub fn App() -> impl IntoView {
     };
     provide_context(c);
     Effect::new(move |_| remember_lang(c.lang.get()));
+    ipc::on_locked(move || {
+        c.status.update(|s| {
+            if let Some(s) = s {
+                s.unlocked = false;
+            }
+        });
+        c.go(Route::Unlock);
+    });
     spawn_local(async move {
         ipc::listen_sync_progress(move |p| c.sync_progress.set(Some(p))).await;
     });

@@ -266,7 +266,7 @@ impl Msg {
                 "{0} was recorded as not interviewed.",
             ),
             Msg::InterviewCompleted => (
-                "Đã hoàn thành phỏng vấn {0} và lưu trên máy. Phiếu sẽ được gửi ở lần đồng bộ tới.",
+                "Đã hoàn thành phỏng vấn hộ {0} và lưu trên máy. Phiếu sẽ được gửi ở lần đồng bộ tới.",
                 "The interview with {0} is completed and saved on this device. It will be sent at the next sync.",
             ),
             Msg::CouldNotInterview => ("Không phỏng vấn được", "Could not interview"),

@@ -28,8 +28,30 @@ extern "C" {
     ) -> Result<JsValue, JsValue>;
 }
 
+thread_local! {
+    /// What to do when the core says it is locked (it may lock itself while the app sleeps).
+    static ON_LOCKED: std::cell::RefCell<Option<Box<dyn Fn()>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Sets what happens when any command finds the store locked: the shell routes to the PIN.
+pub fn on_locked(f: impl Fn() + 'static) {
+    ON_LOCKED.with(|cell| *cell.borrow_mut() = Some(Box::new(f)));
+}
+
 /// Calls a core command and decodes its result or its [`CommandError`].
 async fn invoke<T: DeserializeOwned>(name: &str, args: Value) -> Result<T, CommandError> {
+    let r = invoke_raw(name, args).await;
+    if matches!(&r, Err(e) if e.code == ErrorCode::Locked) && name != cmd::UNLOCK {
+        ON_LOCKED.with(|cell| {
+            if let Some(f) = cell.borrow().as_ref() {
+                f();
+            }
+        });
+    }
+    r
+}
+
+async fn invoke_raw<T: DeserializeOwned>(name: &str, args: Value) -> Result<T, CommandError> {
     // JSON-compatible: objects become plain JS objects (not `Map`), which is what Tauri reads.
     let ser = serde_wasm_bindgen::Serializer::json_compatible();
     let args = args

@@ -40,7 +40,9 @@ fn scroll_to_top() {
     use wasm_bindgen::JsCast;
     if let Some(w) = web_sys::window() {
         w.scroll_to_with_x_and_y(0.0, 0.0);
-        let title = w.document().and_then(|d| d.get_element_by_id("screen-title"));
+        let title = w
+            .document()
+            .and_then(|d| d.get_element_by_id("screen-title"));
         if let Some(el) = title.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
             let _ = el.focus();
         }
@@ -69,6 +71,8 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
             Op::Back => ipc::show_screen(iid, index - 1).await,
             Op::Next => match next_target(index, total) {
                 Some(i) => ipc::show_screen(iid, i).await,
+                // An ended interview has nothing to review: the last "next" leaves it.
+                None if screen.with_untracked(|s| s.read_only) => return c.go(Route::Assignments),
                 None => return c.go(review()),
             },
             Op::Goto(i) => ipc::show_screen(iid, i).await,
@@ -119,7 +123,12 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
         save: Callback::new(move |(path, value)| push(Op::Answer(path, value))),
     };
     let segs = Memo::new(move |_| screen.with(|s| segments(&s.questions)));
-    let s = move || screen.get();
+    // Reads one field without cloning the whole screen (its questions) on every redraw.
+    let f = move |get: fn(&ScreenView) -> String| screen.with(get);
+    let index = Memo::new(move |_| screen.with(|s| s.index));
+    let read_only = Memo::new(move |_| screen.with(|s| s.read_only));
+    let sections = Memo::new(move |_| screen.with(|s| s.sections.clone()));
+    let repeat = Memo::new(move |_| screen.with(|s| s.repeat.clone()));
     let pct = move || {
         screen.with(|s| {
             if s.total == 0 {
@@ -140,11 +149,11 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
     };
 
     view! {
-        <section id="interview" class="interview" data-index=move || s().index>
+        <section id="interview" class="interview" data-index=index>
             <div class="iv-head">
                 <div class="iv-who">
-                    <strong>{move || s().assignment_name}</strong>
-                    <span class="muted">" · "{move || s().form_title}</span>
+                    <strong>{move || f(|s| s.assignment_name.clone())}</strong>
+                    <span class="muted">" · "{move || f(|s| s.form_title.clone())}</span>
                 </div>
                 <div class="iv-tools">
                     <select id="jump-section" aria-label=move || c.t(Msg::JumpToSection)
@@ -153,37 +162,39 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
                         }>
                         {move || {
                             let cur = current_section();
-                            s().sections.into_iter().enumerate().map(|(k, sec)| view! {
+                            sections.get().into_iter().enumerate().map(|(k, sec)| view! {
                                 <option value=sec.screen.to_string() selected=k == cur>{crate::markup::plain(&sec.label)}</option>
                             }).collect_view()
                         }}
                     </select>
-                    <button id="review" class="secondary" on:click=move |_| push(Op::Review)>{move || c.t(Msg::ReviewButton)}</button>
+                    <Show when=move || !read_only.get()>
+                        <button id="review" class="secondary" on:click=move |_| push(Op::Review)>{move || c.t(Msg::ReviewButton)}</button>
+                    </Show>
                     <button id="leave" class="secondary" on:click=move |_| c.go(Route::Assignments)>{move || c.t(Msg::Leave)}</button>
                 </div>
-                {move || s().group_label.and(s().section).map(|sec| view! { <p class="iv-section">{rich(&sec)}</p> })}
+                {move || screen.with(|s| s.group_label.as_ref().and(s.section.clone()))
+                    .map(|sec| view! { <p class="iv-section">{rich(&sec)}</p> })}
                 <h2 id="screen-title" tabindex="-1">
                     {move || {
-                        let v = s();
-                        rich(&v.group_label.or(v.section).unwrap_or(v.form_title))
+                        rich(&f(|v| v.group_label.clone().or(v.section.clone()).unwrap_or(v.form_title.clone())))
                     }}
                 </h2>
                 <div id="progress-bar" class="meter" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=pct>
                     <div class="fill" style=move || format!("width:{}%", pct())></div>
                 </div>
                 <p class="muted small iv-count">
-                    {move || c.tf(Msg::ScreenOf, &[&(s().index + 1).to_string(), &s().total.to_string()])}
+                    {move || c.tf(Msg::ScreenOf, &[&f(|s| (s.index + 1).to_string()), &f(|s| s.total.to_string())])}
                     " · "
-                    {move || c.tf(Msg::Answered, &[&s().answered.to_string(), &s().questions_total.to_string()])}
+                    {move || c.tf(Msg::Answered, &[&f(|s| s.answered.to_string()), &f(|s| s.questions_total.to_string())])}
                 </p>
             </div>
-            <Show when=move || s().read_only>
+            <Show when=move || read_only.get()>
                 <p class="notice">{move || c.t(Msg::ReadOnlyInterview)}</p>
             </Show>
             {move || maybe_error("screen-error", error.get())}
-            {move || s().repeat.map(|r| {
+            {move || repeat.get().map(|r| {
                 let (repeat, row) = (r.repeat.clone(), r.row.clone());
-                let ro = s().read_only;
+                let ro = read_only.get();
                 view! {
                     <div class="repeat-bar">
                         <span>{rich(&r.label)}" · "{c.tf(Msg::RowOf, &[&(r.index + 1).to_string(), &r.count.to_string()])}</span>
@@ -203,11 +214,15 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
                 </For>
             </div>
             <div class="iv-nav">
-                <button id="back" class="secondary" disabled=move || s().index == 0 on:click=move |_| push(Op::Back)>
+                <button id="back" class="secondary" disabled=move || index.get() == 0 on:click=move |_| push(Op::Back)>
                     "‹ "{move || c.t(Msg::Back)}
                 </button>
                 <button id="next" class="primary" on:click=move |_| push(Op::Next)>
-                    {move || c.t(if last() { Msg::ReviewButton } else { Msg::Next })}" ›"
+                    {move || c.t(match (last(), read_only.get()) {
+                        (false, _) => Msg::Next,
+                        (true, false) => Msg::ReviewButton,
+                        (true, true) => Msg::Leave,
+                    })}" ›"
                 </button>
             </div>
         </section>
