@@ -223,7 +223,7 @@ fn Progress(p: ProgressCounts) -> impl IntoView {
     view! {
         <div id="progress" class="progress-block" data-completed=p.completed data-total=active>
             <div class="meter" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=pct>
-                <div class="fill" style=format!("width:{pct}%")></div>
+                <div class="fill" style:width=format!("{pct}%")></div>
             </div>
             <ul class="chips">
                 {chip("completed", Msg::ProgressCompleted, p.completed)}

@@ -180,7 +180,7 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
                     }}
                 </h2>
                 <div id="progress-bar" class="meter" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=pct>
-                    <div class="fill" style=move || format!("width:{}%", pct())></div>
+                    <div class="fill" style:width=move || format!("{}%", pct())></div>
                 </div>
                 <p class="muted small iv-count">
                     {move || c.tf(Msg::ScreenOf, &[&f(|s| (s.index + 1).to_string()), &f(|s| s.total.to_string())])}

@@ -87,7 +87,7 @@ pub fn Sync() -> impl IntoView {
             <Show when=move || running.get()>
                 <div id="sync-bar" class="meter" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=pct>
                     <div class="fill" class:indeterminate=move || c.sync_progress.get().is_none()
-                        style=move || format!("width:{}%", if c.sync_progress.get().is_none() { 100 } else { pct() })></div>
+                        style:width=move || format!("{}%", if c.sync_progress.get().is_none() { 100 } else { pct() })></div>
                 </div>
                 <p class="muted" role="status">
                     {move || c.t(Msg::SyncRunning)}
