@@ -34,6 +34,18 @@ pub fn next_target(index: usize, total: usize) -> Option<usize> {
     (index + 1 < total).then_some(index + 1)
 }
 
+/// A section title short enough for the jump menu (the form's first "section" can be its whole
+/// title page).
+pub fn short(label: &str) -> String {
+    const MAX: usize = 48;
+    if label.chars().count() <= MAX {
+        return label.to_string();
+    }
+    let cut: String = label.chars().take(MAX).collect();
+    let at_word = cut.rfind(' ').filter(|&i| i > MAX / 2).map_or(cut.as_str(), |i| &cut[..i]);
+    format!("{}…", at_word.trim_end_matches([',', ' ', '.']))
+}
+
 /// After moving to another screen: back to the top, and the keyboard focus on the screen's
 /// title so that Tab continues with its first question.
 fn scroll_to_top() {
@@ -163,7 +175,7 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
                         {move || {
                             let cur = current_section();
                             sections.get().into_iter().enumerate().map(|(k, sec)| view! {
-                                <option value=sec.screen.to_string() selected=k == cur>{crate::markup::plain(&sec.label)}</option>
+                                <option value=sec.screen.to_string() selected=k == cur>{short(&crate::markup::plain(&sec.label))}</option>
                             }).collect_view()
                         }}
                     </select>
@@ -232,6 +244,15 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_section_titles_are_cut_at_a_word() {
+        assert_eq!(short("PHẦN A. THÔNG TIN"), "PHẦN A. THÔNG TIN");
+        let long = "PHIẾU KHẢO SÁT Ý KIẾN NGƯỜI DÂN VỀ SỰ PHỤC VỤ CỦA CƠ QUAN HÀNH CHÍNH NHÀ NƯỚC NĂM 2024";
+        let s = short(long);
+        assert!(s.ends_with('…') && s.chars().count() <= 49, "{s}");
+        assert!(long.starts_with(s.trim_end_matches('…')));
+    }
 
     #[test]
     fn next_goes_to_the_review_after_the_last_screen() {
