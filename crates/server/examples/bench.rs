@@ -2,7 +2,7 @@
 //!
 //! For SQLite and for a real PostgreSQL (started for the run, as the tests do): a `--demo` server
 //! on loopback, then the device simulator (real store, seal and sync code) with DEVICES devices
-//! of INTERVIEWS interviews each (default 10 x 500). Prints
+//! of INTERVIEWS interviews each (default 20 x 1,000, the figure). Prints
 //! `BENCH ingest_<backend> <n> interviews/s` (upload phase: all devices uploading at once, until
 //! every batch is acknowledged), `BENCH sealed_bytes_per_interview <n> bytes`, and checks that the
 //! server holds exactly the interviews the devices completed.
@@ -81,8 +81,8 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let devices = args.first().copied().unwrap_or(10);
-    let interviews = args.get(1).copied().unwrap_or(500);
+    let devices = args.first().copied().unwrap_or(20);
+    let interviews = args.get(1).copied().unwrap_or(1000);
     let dir = tempfile::tempdir().expect("temp dir");
     run(
         "sqlite",
