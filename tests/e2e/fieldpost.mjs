@@ -194,8 +194,16 @@ export async function shootAll(driver, name) {
     for (const [width, height] of SIZES) {
       await driver.manage().window().setRect({ width, height });
       await driver.wait(async () => Math.abs((await driver.executeScript('return window.innerWidth')) - width) <= 16, 5000);
-      const overflow = await driver.executeScript(
-        'return document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      // Layout follows a resize a frame or two later: give it up to 3 s to settle.
+      let overflow = 0;
+      for (let i = 0; i < 30; i++) {
+        overflow = await driver.executeAsyncScript(`
+          const done = arguments[arguments.length - 1];
+          requestAnimationFrame(() => requestAnimationFrame(() =>
+            done(document.documentElement.scrollWidth - document.documentElement.clientWidth)));`);
+        if (overflow <= 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       if (overflow > 0) throw new Error(`${name}: ${overflow} px of horizontal scrolling at ${width} px (${lang})`);
       await screenshot(driver, `${name}-${lang}-${width}`);
     }
