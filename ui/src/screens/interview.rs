@@ -168,6 +168,7 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
                     <span class="muted">" · "{move || f(|s| s.form_title.clone())}</span>
                 </div>
                 <div class="iv-tools">
+                    <div class="clip jump">
                     <select id="jump-section" aria-label=move || c.t(Msg::JumpToSection)
                         on:change=move |ev| {
                             if let Ok(i) = event_target_value(&ev).parse::<usize>() { push(Op::Goto(i)) }
@@ -179,6 +180,7 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
                             }).collect_view()
                         }}
                     </select>
+                    </div>
                     <Show when=move || !read_only.get()>
                         <button id="review" class="secondary" on:click=move |_| push(Op::Review)>{move || c.t(Msg::ReviewButton)}</button>
                     </Show>

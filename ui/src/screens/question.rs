@@ -124,6 +124,7 @@ pub fn Question(a: Answering, path: String, kind: QuestionKind) -> impl IntoView
                 let save = save.clone();
                 if dropdown.get() {
                     view! {
+                        <div class="clip">
                         <select class="q-select" aria-labelledby=lid.clone() disabled=read_only
                             on:change=move |ev| {
                                 let v = event_target_value(&ev);
@@ -135,6 +136,7 @@ pub fn Question(a: Answering, path: String, kind: QuestionKind) -> impl IntoView
                                 view! { <option value=ch.value selected=move || value.get() == v>{ch.label}</option> }
                             }).collect_view()}
                         </select>
+                        </div>
                     }.into_any()
                 } else {
                     let name = name.clone();
