@@ -33,6 +33,7 @@ pub fn run(args: RebuildArgs) -> ExitCode {
     match rebuild(&ingest) {
         Ok(r) => {
             println!("rebuild devices {}", r.devices);
+            println!("rebuild revocations {}", r.revocations);
             println!("rebuild batches_read {}", r.batches_read);
             println!("rebuild batches_acknowledged {}", r.acknowledged);
             for (code, n) in &r.rejected {

@@ -5,7 +5,8 @@
 //! of INTERVIEWS interviews each (default 20 x 1,000, the figure). Prints
 //! `BENCH ingest_<backend> <n> interviews/s` (upload phase: all devices uploading at once, until
 //! every batch is acknowledged), `BENCH sealed_bytes_per_interview <n> bytes`, and checks that the
-//! server holds exactly the interviews the devices completed.
+//! server holds exactly the interviews the devices completed. First, `BENCH answer_check <n>
+//! interviews/s`: ingest's check of answers against the compiled form, alone.
 
 #[path = "../tests/common/postgres.rs"]
 mod postgres_harness;
@@ -76,6 +77,30 @@ fn run(backend: &str, db: String, dir: &Path, devices: usize, interviews: usize)
     rt.shutdown_background();
 }
 
+/// The ingest answer check alone: SIPAS sample interviews against the compiled SIPAS form, the
+/// way ingest runs it (form parsed once, then one check per interview).
+fn answer_check(interviews: usize) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/forms");
+    let xlsx = std::fs::read(format!("{root}/sipas-2024.xlsx")).expect("SIPAS workbook");
+    let (json, _) = fieldpost_server::questionnaire::compile(&xlsx).expect("compiles");
+    let form = fieldpost_form::Form::from_json(&json).expect("compiled form");
+    let checker = fieldpost_server::answers::AnswerChecker::new(form);
+    let steps: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/sipas/sample-answers.json")).expect("answers"),
+    )
+    .expect("JSON");
+    let answers: serde_json::Map<String, serde_json::Value> = steps
+        .iter()
+        .filter_map(|s| Some((s.get("set")?.as_str()?.to_string(), s.get("value")?.clone())))
+        .collect();
+    let started = std::time::Instant::now();
+    for _ in 0..interviews {
+        checker.check(&answers).expect("valid");
+    }
+    let per_second = interviews as f64 / started.elapsed().as_secs_f64();
+    println!("BENCH answer_check {per_second:.0} interviews/s");
+}
+
 fn main() {
     let args: Vec<usize> = std::env::args()
         .skip(1)
@@ -83,6 +108,7 @@ fn main() {
         .collect();
     let devices = args.first().copied().unwrap_or(20);
     let interviews = args.get(1).copied().unwrap_or(1000);
+    answer_check(devices * interviews);
     let dir = tempfile::tempdir().expect("temp dir");
     run(
         "sqlite",
