@@ -136,8 +136,11 @@ pub enum ChecksError {
 /// immutable (see `Storage::put_questionnaire`), so an entry never goes stale.
 #[derive(Clone, Default)]
 pub struct FormChecks {
-    loaded: Arc<Mutex<HashMap<(Uuid, String), Arc<AnswerChecker>>>>,
+    loaded: Arc<Mutex<Loaded>>,
 }
+
+/// Checkers by (survey, questionnaire version).
+type Loaded = HashMap<(Uuid, String), Arc<AnswerChecker>>;
 
 impl FormChecks {
     /// The checker of a survey's questionnaire version, loaded and parsed on first use.
@@ -175,7 +178,7 @@ impl FormChecks {
         Ok(checker)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(Uuid, String), Arc<AnswerChecker>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Loaded> {
         // A panic elsewhere while holding the lock leaves a map that is still consistent.
         self.loaded.lock().unwrap_or_else(|e| e.into_inner())
     }
