@@ -10,62 +10,78 @@ use fieldpost_seal::{DeviceSigningKey, InterviewSummary, Recipient, SealInput};
 use fieldpost_store::{InterviewStatus, Store};
 use uuid::Uuid;
 
-/// Interviews per batch: small enough to get through a weak link in one request.
-pub const BATCH_SIZE: usize = 25;
+/// Who seals: the device's signing key, the keys batches are encrypted to, and the
+/// enumerator the server knows.
+pub struct Sealer {
+    pub key: DeviceSigningKey,
+    pub recipients: Vec<Recipient>,
+    pub enumerator_id: Uuid,
+}
 
-/// Seals every finished interview not yet in a batch; returns the number of batches made.
-pub fn seal_pending(store: &mut Store, batch_size: usize) -> Result<usize, CommandError> {
-    let pending = store.unbatched_interviews().map_err(error::store)?;
-    if pending.is_empty() {
-        return Ok(0);
-    }
-    let key = DeviceSigningKey::from_pkcs8(
-        &store
-            .secret(keys::SIGNING_KEY)
-            .map_err(error::store)?
-            .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no signing key"))?,
-    )
-    .map_err(error::internal)?;
-    let recipients: Vec<RecipientKey> = serde_json::from_str(
-        &store
-            .setting(keys::RECIPIENTS)
-            .map_err(error::store)?
-            .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no recipients"))?,
-    )
-    .map_err(error::internal)?;
-    let recipients: Vec<Recipient> = recipients
-        .iter()
-        .map(|r| r.public_key.parse())
-        .collect::<Result<_, _>>()
+impl Sealer {
+    /// The sealer of an enrolled device, from its store (needs the store unlocked).
+    pub fn from_store(store: &Store) -> Result<Sealer, CommandError> {
+        let not_enrolled = |what: &str| CommandError::new(ErrorCode::NotEnrolled, what.to_string());
+        let key = DeviceSigningKey::from_pkcs8(
+            &store
+                .secret(keys::SIGNING_KEY)
+                .map_err(error::store)?
+                .ok_or_else(|| not_enrolled("no signing key"))?,
+        )
         .map_err(error::internal)?;
-    let enumerator_id: Uuid = store
-        .setting(keys::ENUMERATOR_ID)
-        .map_err(error::store)?
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no enumerator id"))?;
-    let mut made = 0;
-    for chunk in pending.chunks(batch_size.max(1)) {
-        let (summaries, payload) = content(store, chunk, enumerator_id)?;
-        let device_id = store.device_id();
-        store
-            .enqueue_batch(chunk, |sequence| {
-                fieldpost_seal::seal(
-                    &SealInput {
-                        batch_id: Uuid::now_v7(),
-                        device_id,
-                        sequence,
-                        created_at: Utc::now(),
-                        interviews: &summaries,
-                        payload: &payload,
-                    },
-                    &key,
-                    &recipients,
-                )
-            })
-            .map_err(error::store)?;
-        made += 1;
+        let recipients: Vec<RecipientKey> = serde_json::from_str(
+            &store
+                .setting(keys::RECIPIENTS)
+                .map_err(error::store)?
+                .ok_or_else(|| not_enrolled("no recipients"))?,
+        )
+        .map_err(error::internal)?;
+        let recipients = recipients
+            .iter()
+            .map(|r| r.public_key.parse())
+            .collect::<Result<_, _>>()
+            .map_err(error::internal)?;
+        let enumerator_id = store
+            .setting(keys::ENUMERATOR_ID)
+            .map_err(error::store)?
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| not_enrolled("no enumerator id"))?;
+        Ok(Sealer {
+            key,
+            recipients,
+            enumerator_id,
+        })
     }
-    Ok(made)
+
+    /// Seals every finished interview not yet in a batch, `batch_size` per batch, into the
+    /// outbox; returns the sealed bytes' total length.
+    pub fn seal_pending(&self, store: &mut Store, batch_size: usize) -> Result<u64, CommandError> {
+        let pending = store.unbatched_interviews().map_err(error::store)?;
+        let mut sealed_bytes = 0;
+        for chunk in pending.chunks(batch_size.max(1)) {
+            let (summaries, payload) = content(store, chunk, self.enumerator_id)?;
+            let device_id = store.device_id();
+            store
+                .enqueue_batch(chunk, |sequence| {
+                    let bytes = fieldpost_seal::seal(
+                        &SealInput {
+                            batch_id: Uuid::now_v7(),
+                            device_id,
+                            sequence,
+                            created_at: Utc::now(),
+                            interviews: &summaries,
+                            payload: &payload,
+                        },
+                        &self.key,
+                        &self.recipients,
+                    )?;
+                    sealed_bytes += bytes.len() as u64;
+                    Ok::<_, fieldpost_seal::SealError>(bytes)
+                })
+                .map_err(error::store)?;
+        }
+        Ok(sealed_bytes)
+    }
 }
 
 /// The header summaries and the payload JSON of a batch of interviews.

@@ -24,6 +24,8 @@ pub mod keys {
     pub const LANGUAGE: &str = "language";
     pub const LAST_SYNC_OK: &str = "sync_last_success";
     pub const LAST_SYNC_ERROR: &str = "sync_last_error";
+    /// The upload batch size the last sync ended with (see `sync::BatchSizer`).
+    pub const BATCH_SIZE: &str = "sync_batch_size";
     /// Secrets.
     pub const DEVICE_TOKEN: &str = "device_token";
     pub const SIGNING_KEY: &str = "signing_key";

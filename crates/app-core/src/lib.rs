@@ -28,8 +28,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use uuid::Uuid;
 
-pub use batch::BATCH_SIZE;
-
 /// File name of the device store inside the app's data folder.
 pub const STORE_FILE: &str = "fieldpost.sqlite";
 
@@ -385,9 +383,17 @@ fn run_sync(store: &mut Store, mut progress: impl FnMut(SyncProgress)) -> Result
         .secret(keys::DEVICE_TOKEN)
         .map_err(error::store)?
         .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no device token"))?;
-    batch::seal_pending(store, BATCH_SIZE)?;
+    // The batch size learnt from the last sync's uploads (25 at first: small enough to get
+    // through a weak link in one request).
+    let size = store
+        .setting(keys::BATCH_SIZE)
+        .map_err(error::store)?
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(25);
     let mut client = sync::SyncClient::new(&url, &String::from_utf8_lossy(&token))
-        .map_err(|e| CommandError::new(ErrorCode::InvalidServerUrl, e.to_string()))?;
+        .map_err(|e| CommandError::new(ErrorCode::InvalidServerUrl, e.to_string()))?
+        .with_batch_sizer(sync::BatchSizer::new(size, 1, 200, Duration::from_secs(5)));
+    batch::Sealer::from_store(store)?.seal_pending(store, client.batch_size())?;
     // The enumerator is waiting with the sync screen open: a few quick tries, then a clear
     // message and a retry button, rather than minutes of silent backoff.
     client.backoff = sync::Backoff {
@@ -404,6 +410,9 @@ fn run_sync(store: &mut Store, mut progress: impl FnMut(SyncProgress)) -> Result
         })
     }))?
     .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?;
+    store
+        .set_setting(keys::BATCH_SIZE, Some(&report.batch_size.to_string()))
+        .map_err(error::store)?;
     if let Some(why) = report.interrupted {
         let code = if why.contains("revoked") {
             ErrorCode::DeviceRevoked

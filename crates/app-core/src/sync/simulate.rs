@@ -9,10 +9,9 @@
 //! them in the demo provinces, and hands each device an enrolment code.
 
 use super::{BatchSizer, SyncClient, SyncError};
-use chrono::Utc;
 use fieldpost_proto::v1::*;
-use fieldpost_seal::{DeviceSigningKey, InterviewSummary, Recipient, SealInput};
-use fieldpost_store::{AssignmentKind, Personal, Store, Unit};
+use fieldpost_seal::{DeviceSigningKey, Recipient};
+use fieldpost_store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -360,29 +359,8 @@ fn prepare_device(
                 .map_err(|e: fieldpost_seal::KeyError| SimError::Setup(e.to_string()))
         })
         .collect::<Result<_, _>>()?;
-    let local: Vec<fieldpost_store::NewAssignment> = assignments
-        .assignments
-        .iter()
-        .filter(|a| !a.reserve)
-        .map(|a| fieldpost_store::NewAssignment {
-            id: a.id,
-            kind: AssignmentKind::Official,
-            pair_id: None,
-            unit: Unit::Household,
-            province_code: a.province.clone(),
-            commune_code: a.commune.clone(),
-            village_code: a.village.clone(),
-            stratum: a.stratum.clone(),
-            enumerator: plan.username.clone(),
-            form_id: FORM_ID.into(),
-            due_date: None,
-            personal: Personal {
-                name: format!("Hộ mô phỏng {}", a.code),
-                phone: None,
-                address: a.village.clone(),
-            },
-        })
-        .collect();
+    // The same mapping the app uses (officials paired with their reserves).
+    let local = crate::device::local_assignments(&assignments.assignments, &plan.username, FORM_ID);
     store.import_assignments(&local)?;
     // The app keeps the compiled form here; the simulator does not run the form engine (its
     // answers come from a valid interview, see AnswerSource), so it records the version only.
@@ -410,110 +388,25 @@ fn prepare_device(
     if let Some(b) = cfg.backoff {
         client.backoff = b;
     }
-    let sealed_bytes = seal_unbatched(
-        &mut store,
-        &client,
-        &assignments.assignments,
-        enrolled.enumerator.id,
-        &key,
-        &recipients,
-    )?;
+    let sealer = crate::batch::Sealer {
+        key,
+        recipients,
+        enumerator_id: enrolled.enumerator.id,
+    };
+    let sealed_bytes = seal_unbatched(&mut store, &client, &sealer)?;
     Ok((store, client, completed, sealed_bytes))
 }
 
 /// Seals every finished interview not yet in a batch, in batches of the client's current
-/// batch size; returns the sealed bytes' total length.
+/// batch size, as the app does; returns the sealed bytes' total length.
 fn seal_unbatched(
     store: &mut Store,
     client: &SyncClient,
-    assignments: &[Assignment],
-    enumerator_id: Uuid,
-    key: &DeviceSigningKey,
-    recipients: &[Recipient],
+    sealer: &crate::batch::Sealer,
 ) -> Result<u64, SimError> {
-    let mut sealed_bytes = 0;
-    loop {
-        let pending = store.unbatched_interviews()?;
-        if pending.is_empty() {
-            break;
-        }
-        let chunk: Vec<Uuid> = pending.into_iter().take(client.batch_size()).collect();
-        let (summaries, payload) = batch_content(store, &chunk, assignments, enumerator_id)?;
-        let device_id = store.device_id();
-        let mut len = 0;
-        store.enqueue_batch(&chunk, |sequence| {
-            let bytes = fieldpost_seal::seal(
-                &SealInput {
-                    batch_id: Uuid::now_v7(),
-                    device_id,
-                    sequence,
-                    created_at: Utc::now(),
-                    interviews: &summaries,
-                    payload: &payload,
-                },
-                key,
-                recipients,
-            )?;
-            len = bytes.len() as u64;
-            Ok::<_, fieldpost_seal::SealError>(bytes)
-        })?;
-        sealed_bytes += len;
-    }
-    Ok(sealed_bytes)
-}
-
-/// The header summaries and the payload JSON of a batch of interviews.
-fn batch_content(
-    store: &Store,
-    ids: &[Uuid],
-    assignments: &[Assignment],
-    enumerator_id: Uuid,
-) -> Result<(Vec<InterviewSummary>, Vec<u8>), SimError> {
-    let mut summaries = Vec::with_capacity(ids.len());
-    let mut records = Vec::with_capacity(ids.len());
-    for id in ids {
-        let iv = store.interview(*id)?;
-        let a = assignments
-            .iter()
-            .find(|a| a.id == iv.assignment_id)
-            .ok_or_else(|| {
-                SimError::Setup(format!("interview {id} has no downloaded assignment"))
-            })?;
-        let status = match iv.status {
-            fieldpost_store::InterviewStatus::Completed => "completed",
-            _ => "non_response",
-        };
-        let answers: serde_json::Map<String, serde_json::Value> = store
-            .answers(*id)?
-            .into_iter()
-            .map(|a| (a.path, a.value))
-            .collect();
-        summaries.push(InterviewSummary {
-            interview_id: iv.id,
-            province: a.province.clone(),
-            commune: a.commune.clone(),
-            stratum: a.stratum.clone(),
-            status: status.into(),
-            enumerator_id,
-            questionnaire_version: iv.form_version.clone(),
-        });
-        records.push(InterviewRecord {
-            interview_id: iv.id,
-            assignment_id: iv.assignment_id,
-            questionnaire_version: iv.form_version,
-            enumerator_id,
-            status: status.into(),
-            started_at: iv.started_at,
-            ended_at: iv.ended_at.unwrap_or(iv.started_at),
-            answers,
-            paradata: serde_json::Value::Null,
-        });
-    }
-    let payload = serde_json::to_vec(&BatchPayload {
-        interviews: records,
-    })
-    .map_err(|e| SimError::Setup(e.to_string()))?;
-    Ok((summaries, payload))
+    sealer
+        .seal_pending(store, client.batch_size())
+        .map_err(|e| SimError::Setup(e.to_string()))
 }
 
 /// Random valid answers: a valid SIPAS interview (`sample-answers.json`) whose select_one
