@@ -33,7 +33,10 @@ fn main() {
     let code = report
         .lines()
         .find(|l| l.contains("username=enum1 "))
-        .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("enrolment_code=")))
+        .and_then(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix("enrolment_code="))
+        })
         .expect("enum1's code")
         .to_string();
     let ingest = open(&db, Some(&data), &[]).expect("reopens");
