@@ -4,7 +4,7 @@
 use crate::app::{Flash, Route, ctx};
 use crate::i18n::Msg;
 use crate::ipc;
-use crate::screens::common::{ErrorBox, local_date, maybe_error};
+use crate::screens::common::{ErrorBox, focus_later, local_date, maybe_error};
 use crate::screens::nonresponse::NonResponseDialog;
 use crate::search;
 use fieldpost_proto::app::{
@@ -82,8 +82,16 @@ pub fn Assignments() -> impl IntoView {
             }),
         }
     };
+    let refocus = move |id: uuid::Uuid| {
+        let row = format!(".assignment[data-id=\"{id}\"]");
+        focus_later(vec![
+            format!("{row} .nr-open"),
+            format!("{row} .assignment-open"),
+        ]);
+    };
     let done = move |r: NonResponseResult, item: AssignmentItem| {
         nr_for.set(None);
+        refocus(item.id);
         list.set(Some(Ok(r.list)));
         c.flash.set(Some(match r.released_reserve {
             Some(res) => Flash {
@@ -197,10 +205,14 @@ pub fn Assignments() -> impl IntoView {
         }}
         {move || nr_for.get().map(|item| {
             let it = item.clone();
+            let it2 = item.clone();
             view! {
                 <NonResponseDialog item
-                    on_close=Callback::new(move |_| nr_for.set(None))
-                    on_done=Callback::new(move |r| done(r, it.clone()))/>
+                    on_close=Callback::new(move |_| {
+                        nr_for.set(None);
+                        refocus(it.id);
+                    })
+                    on_done=Callback::new(move |r| done(r, it2.clone()))/>
             }
         })}
     }
@@ -212,11 +224,7 @@ fn Progress(p: ProgressCounts) -> impl IntoView {
     let c = ctx();
     let active = p.not_started + p.in_progress + p.completed + p.non_response;
     let finished = p.completed + p.non_response;
-    let pct = if active == 0 {
-        0
-    } else {
-        finished * 100 / active
-    };
+    let pct = (finished * 100).checked_div(active).unwrap_or(0);
     let chip = move |class: &'static str, m: Msg, n: u32| {
         view! { <li class=format!("chip {class}")><strong>{n}</strong>" "{move || c.t(m)}</li> }
     };

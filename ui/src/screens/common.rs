@@ -50,3 +50,20 @@ pub fn local_date(at: &DateTime<Utc>, with_time: bool) -> String {
     }
     d.to_locale_string(tag, &opts).into()
 }
+
+/// Moves the keyboard focus to the first element matching one of `selectors`, once the screen
+/// has been redrawn (so that a dialog closing hands the focus back to where it came from).
+pub fn focus_later(selectors: Vec<String>) {
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let found = selectors
+            .iter()
+            .find_map(|s| doc.query_selector(s).ok().flatten());
+        if let Some(el) = found.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
+        }
+    });
+}

@@ -42,7 +42,10 @@ pub fn short(label: &str) -> String {
         return label.to_string();
     }
     let cut: String = label.chars().take(MAX).collect();
-    let at_word = cut.rfind(' ').filter(|&i| i > MAX / 2).map_or(cut.as_str(), |i| &cut[..i]);
+    let at_word = cut
+        .rfind(' ')
+        .filter(|&i| i > MAX / 2)
+        .map_or(cut.as_str(), |i| &cut[..i]);
     format!("{}…", at_word.trim_end_matches([',', ' ', '.']))
 }
 
@@ -141,15 +144,7 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
     let read_only = Memo::new(move |_| screen.with(|s| s.read_only));
     let sections = Memo::new(move |_| screen.with(|s| s.sections.clone()));
     let repeat = Memo::new(move |_| screen.with(|s| s.repeat.clone()));
-    let pct = move || {
-        screen.with(|s| {
-            if s.total == 0 {
-                0
-            } else {
-                (s.index + 1) * 100 / s.total
-            }
-        })
-    };
+    let pct = move || screen.with(|s| ((s.index + 1) * 100).checked_div(s.total).unwrap_or(0));
     let last = move || screen.with(|s| next_target(s.index, s.total).is_none());
     let current_section = move || {
         screen.with(|s| {

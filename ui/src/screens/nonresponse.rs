@@ -58,12 +58,25 @@ pub fn NonResponseDialog(
     let revisit = RwSignal::new(String::new());
     let error = RwSignal::new(None::<CommandError>);
     let busy = RwSignal::new(false);
+    // Keyboard: focus starts on the first field and Tab cycles inside the dialog (the list gives
+    // the focus back to the household when it closes).
     let first = NodeRef::<leptos::html::Select>::new();
+    let last = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
         if let Some(el) = first.get() {
             let _ = el.focus();
         }
     });
+    let to_first = move |_| {
+        if let Some(el) = first.get() {
+            let _ = el.focus();
+        }
+    };
+    let to_last = move |_| {
+        if let Some(el) = last.get() {
+            let _ = el.focus();
+        }
+    };
     let id = item.id;
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -101,6 +114,7 @@ pub fn NonResponseDialog(
 
     view! {
         <div class="overlay" on:keydown=on_key>
+            <span tabindex="0" class="sentinel" on:focus=to_last></span>
             <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby="nr-title">
                 <h2 id="nr-title">{move || c.t(Msg::CouldNotInterview)}</h2>
                 <p class="who">{item.name.clone()}<br/><small class="muted">{item.address.clone()}</small></p>
@@ -135,12 +149,13 @@ pub fn NonResponseDialog(
                         <button type="button" class="secondary" id="nr-cancel" on:click=move |_| on_close.run(())>
                             {move || c.t(Msg::Cancel)}
                         </button>
-                        <button type="submit" class="primary" id="nr-submit" disabled=busy>
+                        <button type="submit" class="primary" id="nr-submit" disabled=busy node_ref=last>
                             {move || c.t(if busy.get() { Msg::Working } else { Msg::NrSubmit })}
                         </button>
                     </div>
                 </form>
             </div>
+            <span tabindex="0" class="sentinel" on:focus=to_first></span>
         </div>
     }
 }

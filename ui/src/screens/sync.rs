@@ -16,11 +16,7 @@ pub fn percent(p: &SyncProgress) -> u64 {
     } else {
         (p.batches_done as u64, p.batches_total as u64)
     };
-    if total == 0 {
-        0
-    } else {
-        (done.min(total) * 100) / total
-    }
+    (done.min(total) * 100).checked_div(total).unwrap_or(0)
 }
 
 #[component]
