@@ -1,38 +1,14 @@
-//! The interview: one screen of the questionnaire at a time, as the core lays it out.
-//!
-//! Every action (an answer, back, next, a jump, a repeat row) goes through one queue and runs
-//! in order, so "Next" pressed right after typing waits for that answer to be saved and for
-//! the skip logic it triggers: the next screen is always computed from every answer given.
+//! The interview: one screen of the questionnaire at a time, as the core lays it out. Every
+//! action goes through the ordered queue of [`crate::screens::queue`].
 
-use crate::app::{Route, ctx};
+use crate::app::ctx;
 use crate::i18n::Msg;
-use crate::ipc;
 use crate::screens::common::{maybe_error, rich};
 use crate::screens::grid::{Grid, Segment, segments};
 use crate::screens::question::{Answering, Question};
+use crate::screens::queue::{Op, Target, next_target, push};
 use fieldpost_proto::app::{CommandError, ScreenView};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use serde_json::Value;
-
-/// One thing the enumerator asked for, queued.
-#[derive(Debug, Clone)]
-enum Op {
-    Answer(String, Value),
-    Back,
-    Next,
-    Goto(usize),
-    Reload,
-    AddRow(String),
-    RemoveRow(String),
-    Review,
-}
-
-/// Where "next" leads from screen `index` of `total`: the following screen, or the review
-/// after the last one.
-pub fn next_target(index: usize, total: usize) -> Option<usize> {
-    (index + 1 < total).then_some(index + 1)
-}
 
 /// A section title short enough for the jump menu (the form's first "section" can be its whole
 /// title page).
@@ -49,81 +25,19 @@ pub fn short(label: &str) -> String {
     format!("{}…", at_word.trim_end_matches([',', ' ', '.']))
 }
 
-/// After moving to another screen: back to the top, and the keyboard focus on the screen's
-/// title so that Tab continues with its first question.
-fn scroll_to_top() {
-    use wasm_bindgen::JsCast;
-    if let Some(w) = web_sys::window() {
-        w.scroll_to_with_x_and_y(0.0, 0.0);
-        let title = w
-            .document()
-            .and_then(|d| d.get_element_by_id("screen-title"));
-        if let Some(el) = title.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-            let _ = el.focus();
-        }
-    }
-}
-
 #[component]
 pub fn Interview(initial: ScreenView) -> impl IntoView {
     let c = ctx();
     let iid = initial.interview_id;
     let screen = RwSignal::new(initial);
     let error = RwSignal::new(None::<CommandError>);
-    let queue = StoredValue::new(Vec::<Op>::new());
-    let running = StoredValue::new(false);
-
-    let run_one = move |op: Op| async move {
-        let (index, total) = screen.with_untracked(|s| (s.index, s.total));
-        let review = move || Route::Review {
-            interview_id: iid,
-            index,
-            name: screen.with_untracked(|s| s.assignment_name.clone()),
-        };
-        let r = match op {
-            Op::Answer(path, value) => ipc::set_answer(iid, &path, value).await,
-            Op::Back if index == 0 => return,
-            Op::Back => ipc::show_screen(iid, index - 1).await,
-            Op::Next => match next_target(index, total) {
-                Some(i) => ipc::show_screen(iid, i).await,
-                // An ended interview has nothing to review: the last "next" leaves it.
-                None if screen.with_untracked(|s| s.read_only) => return c.go(Route::Assignments),
-                None => return c.go(review()),
-            },
-            Op::Goto(i) => ipc::show_screen(iid, i).await,
-            Op::Reload => ipc::show_screen(iid, index).await,
-            Op::AddRow(repeat) => ipc::add_row(iid, &repeat).await,
-            Op::RemoveRow(row) => ipc::remove_row(iid, &row).await,
-            Op::Review => return c.go(review()),
-        };
-        match r {
-            Ok(v) => {
-                let moved = v.index != index;
-                screen.set(v);
-                error.set(None);
-                if moved {
-                    scroll_to_top();
-                }
-            }
-            Err(e) => error.set(Some(e)),
-        }
+    let target = Target {
+        c,
+        interview_id: iid,
+        screen,
+        error,
     };
-    let push = move |op: Op| {
-        queue.update_value(|q| q.push(op));
-        if running.get_value() {
-            return;
-        }
-        running.set_value(true);
-        spawn_local(async move {
-            while let Some(op) = queue
-                .try_update_value(|q| (!q.is_empty()).then(|| q.remove(0)))
-                .flatten()
-            {
-                run_one(op).await;
-            }
-            running.set_value(false);
-        });
-    };
+    let push = move |op: Op| push(target, op);
     // Labels come from the core in the chosen language: redraw once the core has switched.
     Effect::new(move |prev: Option<u32>| {
         let epoch = c.lang_epoch.get();
@@ -179,7 +93,7 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
                     <Show when=move || !read_only.get()>
                         <button id="review" class="secondary" on:click=move |_| push(Op::Review)>{move || c.t(Msg::ReviewButton)}</button>
                     </Show>
-                    <button id="leave" class="secondary" on:click=move |_| c.go(Route::Assignments)>{move || c.t(Msg::Leave)}</button>
+                    <button id="leave" class="secondary" on:click=move |_| push(Op::Leave)>{move || c.t(Msg::Leave)}</button>
                 </div>
                 {move || screen.with(|s| s.group_label.as_ref().and(s.section.clone()))
                     .map(|sec| view! { <p class="iv-section">{rich(&sec)}</p> })}
@@ -249,12 +163,5 @@ mod tests {
         let s = short(long);
         assert!(s.ends_with('…') && s.chars().count() <= 49, "{s}");
         assert!(long.starts_with(s.trim_end_matches('…')));
-    }
-
-    #[test]
-    fn next_goes_to_the_review_after_the_last_screen() {
-        assert_eq!(next_target(0, 3), Some(1));
-        assert_eq!(next_target(2, 3), None);
-        assert_eq!(next_target(0, 0), None);
     }
 }

@@ -8,6 +8,7 @@ pub mod grid;
 pub mod interview;
 pub mod nonresponse;
 pub mod question;
+pub mod queue;
 pub mod review;
 pub mod settings;
 pub mod sync;
