@@ -26,6 +26,8 @@ pub mod keys {
     pub const LAST_SYNC_ERROR: &str = "sync_last_error";
     /// The upload batch size the last sync ended with (see `sync::BatchSizer`).
     pub const BATCH_SIZE: &str = "sync_batch_size";
+    /// Days answers stay after the server acknowledged them (`DEFAULT_RETENTION_DAYS`).
+    pub const RETENTION_DAYS: &str = "retention_days";
     /// Secrets.
     pub const DEVICE_TOKEN: &str = "device_token";
     pub const SIGNING_KEY: &str = "signing_key";

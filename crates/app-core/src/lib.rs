@@ -427,8 +427,22 @@ fn run_sync(store: &mut Store, mut progress: impl FnMut(SyncProgress)) -> Result
             format!("the server refused batches: {:?}", report.rejected),
         ));
     }
+    // Personal data leaves the device once the server has had it for the retention window.
+    let days = store
+        .setting(keys::RETENTION_DAYS)
+        .map_err(error::store)?
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(DEFAULT_RETENTION_DAYS);
+    store
+        .purge_acknowledged(chrono::Duration::days(days))
+        .map_err(error::store)?;
     block_on(device::refresh(store))?
 }
+
+/// Days an acknowledged interview's answers stay on the device (for the enumerator to look
+/// back, and for a recheck visit) before they are purged; the `retention_days` setting
+/// overrides it.
+pub const DEFAULT_RETENTION_DAYS: i64 = 14;
 
 fn sync_status(store: &Store) -> Result<SyncStatus, CommandError> {
     let unbatched = store.unbatched_interviews().map_err(error::store)?.len() as u32;

@@ -278,4 +278,33 @@ fn an_enumerators_day_from_enrolment_to_the_server() {
     assert_eq!(up.pending_interviews, 0);
     assert_eq!(up.acknowledged_interviews, 3);
     assert_eq!(stats(&db)["interviews"], 3);
+
+    // Purge: with a retention of 0 days, the next sync removes the acknowledged answers from
+    // the device; counts and statuses stay for the enumerator.
+    drop(core);
+    {
+        let path = data.join(fieldpost_app_core::STORE_FILE);
+        let mut store = fieldpost_store::Store::open_unlocked(&path, PIN).expect("store");
+        assert!(!store.answers(id).expect("answers").is_empty());
+        store
+            .set_setting("retention_days", Some("0"))
+            .expect("setting");
+    }
+    let core = AppCore::new(&data);
+    core.unlock(PIN).expect("unlocks");
+    core.sync(|_| {}).expect("syncs");
+    let list = core.assignments().expect("assignments");
+    assert_eq!(list.progress.completed, 1, "counts stay after the purge");
+    drop(core);
+    let store =
+        fieldpost_store::Store::open_unlocked(&data.join(fieldpost_app_core::STORE_FILE), PIN)
+            .expect("store");
+    assert!(
+        store.answers(id).expect("answers").is_empty(),
+        "answers purged"
+    );
+    assert!(
+        !store.answers(s.interview_id).expect("draft").is_empty(),
+        "a draft is never purged"
+    );
 }
