@@ -393,6 +393,131 @@ pub fn complete(store: &mut Store, open: &mut Open) -> Result<(), CommandError> 
 }
 
 #[cfg(test)]
+mod repeat_tests {
+    use super::*;
+    use fieldpost_store::{AssignmentKind, NewAssignment, Personal, Unit};
+
+    fn workbook(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        for (name, rows) in sheets {
+            let ws = wb.add_worksheet();
+            ws.set_name(*name).expect("sheet name");
+            for (r, row) in rows.iter().enumerate() {
+                for (c, cell) in row.iter().enumerate() {
+                    ws.write_string(r as u32, c as u16, *cell).expect("cell");
+                }
+            }
+        }
+        wb.save_to_buffer().expect("xlsx")
+    }
+
+    /// A household roster: a repeat of members, rebuilt from the store after every change.
+    #[test]
+    fn repeat_rows_added_and_removed_survive_a_reopen() {
+        let survey: &[&[&str]] = &[
+            &["type", "name", "label"],
+            &["begin repeat", "members", "Member"],
+            &["text", "name", "Name"],
+            &["end repeat", "members", ""],
+        ];
+        let settings: &[&[&str]] = &[&["form_id", "version"], &["roster", "1"]];
+        let form = fieldpost_form::import_xlsform(&workbook(&[
+            ("survey", survey),
+            ("settings", settings),
+        ]))
+        .expect("compiles")
+        .form;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = Store::open(&dir.path().join("s.sqlite")).expect("store");
+        store
+            .set_up_pin_with_iterations("246810", 1_000)
+            .expect("pin");
+        store
+            .save_questionnaire("roster", "1", &form.to_json())
+            .expect("form");
+        let assignment = Uuid::now_v7();
+        store
+            .import_assignments(&[NewAssignment {
+                id: assignment,
+                kind: AssignmentKind::Official,
+                pair_id: None,
+                unit: Unit::Household,
+                province_code: "01".into(),
+                commune_code: "00004".into(),
+                village_code: "Thôn 1".into(),
+                stratum: "urban".into(),
+                enumerator: "enum1".into(),
+                form_id: "roster".into(),
+                due_date: None,
+                personal: Personal {
+                    name: "HN-1".into(),
+                    phone: None,
+                    address: "Thôn 1".into(),
+                },
+            }])
+            .expect("assignment");
+
+        let mut open = open(&mut store, assignment, "vi").expect("opens");
+        set_answer(
+            &mut store,
+            &mut open,
+            "members[1]/name",
+            &serde_json::json!("An"),
+        )
+        .expect("row 1");
+        let v = add_row(&mut store, &mut open, "members").expect("row 2");
+        assert_eq!(
+            v.questions[0].path, "members[2]/name",
+            "the new row is shown"
+        );
+        assert_eq!(v.repeat.as_ref().map(|r| (r.index, r.count)), Some((1, 2)));
+        set_answer(
+            &mut store,
+            &mut open,
+            "members[2]/name",
+            &serde_json::json!("Bình"),
+        )
+        .expect("2");
+        add_row(&mut store, &mut open, "members").expect("row 3");
+        set_answer(
+            &mut store,
+            &mut open,
+            "members[3]/name",
+            &serde_json::json!("Chi"),
+        )
+        .expect("3");
+        remove_row(&mut store, &mut open, "members[2]").expect("removes Bình");
+
+        let id = open.id;
+        let reopened = super::open(&mut store, assignment, "vi").expect("reopens");
+        assert_eq!(reopened.id, id);
+        assert_eq!(reopened.engine.row_count("members"), Some(2));
+        assert_eq!(
+            reopened.engine.value("members[1]/name").as_deref(),
+            Some("An")
+        );
+        assert_eq!(
+            reopened.engine.value("members[2]/name").as_deref(),
+            Some("Chi")
+        );
+        let stored: Vec<(String, serde_json::Value)> = store
+            .answers(id)
+            .expect("answers")
+            .into_iter()
+            .map(|a| (a.path, a.value))
+            .collect();
+        assert_eq!(
+            stored,
+            vec![
+                ("members[0]/name".to_string(), serde_json::json!("An")),
+                ("members[1]/name".to_string(), serde_json::json!("Chi")),
+            ],
+            "the store counts rows from 0"
+        );
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::to_answer;
     use fieldpost_form::Answer;
