@@ -56,9 +56,30 @@ pub fn fill(template: &str, args: &[&str]) -> String {
     out
 }
 
-/// A message the UI can show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Msg {
+/// Declares [`Msg`] and [`Msg::PLAIN`], the list of its variants without data, from one list,
+/// so the translation tests see every message without a second list to keep in step.
+macro_rules! messages {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// A message the UI can show.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Msg {
+            $($(#[$doc])* $name,)*
+            /// An assignment's state, as its badge says it.
+            State(AssignmentState),
+            /// A non-response code.
+            Nr(NonResponseCode),
+            /// What a failed command means for the user.
+            Error(ErrorCode),
+        }
+
+        impl Msg {
+            /// Every message that carries no data, in declaration order.
+            pub const PLAIN: &[Msg] = &[$(Msg::$name,)*];
+        }
+    };
+}
+
+messages! {
     Tagline,
     LanguageLabel,
     Menu,
@@ -97,7 +118,6 @@ pub enum Msg {
     ProgressReserveHeld,
     Official,
     Reserve,
-    State(AssignmentState),
     RevisitDue,
     RevisitOn,
     Visits,
@@ -109,7 +129,6 @@ pub enum Msg {
     // non-response
     CouldNotInterview,
     NrReason,
-    Nr(NonResponseCode),
     NrNote,
     NrRevisit,
     NrFinalNow,
@@ -167,7 +186,6 @@ pub enum Msg {
     About,
     Version,
     LockNow,
-    Error(ErrorCode),
 }
 
 impl Msg {
