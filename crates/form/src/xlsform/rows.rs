@@ -30,7 +30,9 @@ pub struct Sheet {
     pub rows: Vec<Row>,
 }
 
-/// Smart quotes become plain quotes; in the survey sheet runs of whitespace become one space.
+/// Smart quotes become plain quotes; in the survey sheet a value is trimmed and runs of spaces
+/// become one space, as pyxform does (`( )+`). Line breaks stay: a note's title and its text
+/// are separate lines on screen.
 fn clean(value: &str, collapse: bool) -> String {
     let v: String = value
         .chars()
@@ -40,10 +42,32 @@ fn clean(value: &str, collapse: bool) -> String {
             c => c,
         })
         .collect();
-    if collapse {
-        v.split_whitespace().collect::<Vec<_>>().join(" ")
-    } else {
-        v
+    if !collapse {
+        return v;
+    }
+    let mut out = String::with_capacity(v.len());
+    let mut after_space = false;
+    for c in v.trim().chars() {
+        if c == ' ' && after_space {
+            continue;
+        }
+        after_space = c == ' ';
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn spaces_collapse_and_line_breaks_stay_as_in_pyxform() {
+        assert_eq!(
+            clean("  **Title**\n\nText  with   spaces ", true),
+            "**Title**\n\nText with spaces"
+        );
+        assert_eq!(clean("\u{201c}a\u{201d}  b", false), "\"a\"  b");
     }
 }
 
