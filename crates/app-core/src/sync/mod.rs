@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod plan;
+pub(crate) mod run;
 pub mod simulate;
 
 pub use client::{Outbox, SyncClient, SyncError, SyncReport};
