@@ -72,6 +72,14 @@ test('enrol, interview, complete, sync: the server holds exactly that interview'
   assert.equal(gridRows, 33, 'the satisfaction grid has 33 items after a procedure');
 
   await waitVisible(driver, '#review-ok');
+  // Where the interview took place: no GPS under Xvfb, so typed in (kept as paradata).
+  await driver.wait(async () => !/…|\.\.\./.test(await (await waitVisible(driver, '#location-status')).getText()), 40000,
+    'the GPS attempt never ended');
+  await type(driver, '#location-lat', '21.0285');
+  await type(driver, '#location-lon', '105.8542');
+  await clickId(driver, 'location-save');
+  await driver.wait(async () => /Đã ghi vị trí|Location recorded/.test(await driver.findElement(By.id('location-status')).getText()),
+    10000, 'the typed location was not recorded');
   await shootAll(driver, '06-review');
   await clickId(driver, 'complete');
   await waitFor(driver, '.assignment[data-state="completed"]', 20000);

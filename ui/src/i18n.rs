@@ -73,7 +73,8 @@ macro_rules! messages {
         }
 
         impl Msg {
-            /// Every message that carries no data, in declaration order.
+            /// Every message that carries no data, in declaration order (for the tests).
+            #[cfg(test)]
             pub const PLAIN: &[Msg] = &[$(Msg::$name,)*];
         }
     };
@@ -152,6 +153,10 @@ messages! {
     UseGps,
     GpsLocating,
     GpsUnavailable,
+    LocationTitle,
+    LocationHint,
+    LocationSaved,
+    SaveLocation,
     NotANumber,
     NotAWholeNumber,
     RowOf,
@@ -336,6 +341,13 @@ impl Msg {
                 "Không lấy được vị trí GPS trên máy này. Hãy nhập vĩ độ và kinh độ bằng tay.",
                 "GPS is not available on this device. Type the latitude and longitude instead.",
             ),
+            Msg::LocationTitle => ("Vị trí phỏng vấn", "Where the interview took place"),
+            Msg::LocationHint => (
+                "Không bắt buộc. Máy có GPS sẽ tự ghi; máy tính không có GPS thì nhập vĩ độ và kinh độ.",
+                "Optional. A device with GPS records it by itself; on a computer without GPS, type the latitude and longitude.",
+            ),
+            Msg::LocationSaved => ("Đã ghi vị trí.", "Location recorded."),
+            Msg::SaveLocation => ("Lưu vị trí", "Save location"),
             Msg::NotANumber => ("Hãy nhập một số.", "Enter a number."),
             Msg::NotAWholeNumber => ("Hãy nhập một số nguyên.", "Enter a whole number."),
             Msg::RowOf => ("Dòng {0}/{1}", "Row {0} of {1}"),

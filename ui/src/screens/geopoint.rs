@@ -133,6 +133,76 @@ pub fn Geopoint(
     }
 }
 
+/// Where the interview took place, kept as paradata (not an answer): the platform's GPS is
+/// asked once when the component appears; typed coordinates are the fallback on a computer.
+#[component]
+pub fn InterviewLocation(interview_id: Uuid) -> impl IntoView {
+    let c = ctx();
+    let lat = RwSignal::new(String::new());
+    let lon = RwSignal::new(String::new());
+    let status = RwSignal::new(Some(Msg::GpsLocating));
+    let record = move |fix: GpsFix| {
+        spawn_local(async move {
+            match ipc::record_gps(interview_id, fix).await {
+                Ok(()) => {
+                    lat.set(fix.latitude.to_string());
+                    lon.set(fix.longitude.to_string());
+                    status.set(Some(Msg::LocationSaved));
+                }
+                Err(_) => status.set(Some(Msg::NotANumber)),
+            }
+        })
+    };
+    let locate = move || {
+        status.set(Some(Msg::GpsLocating));
+        spawn_local(async move {
+            match geolocate().await {
+                Some(fix) => record(fix),
+                None => status.set(Some(Msg::GpsUnavailable)),
+            }
+        })
+    };
+    locate();
+    let save_typed = move |_| {
+        let parsed = answer(&lat.get_untracked(), &lon.get_untracked(), None).and_then(|_| {
+            Some(GpsFix {
+                latitude: lat.get_untracked().trim().replace(',', ".").parse().ok()?,
+                longitude: lon.get_untracked().trim().replace(',', ".").parse().ok()?,
+                accuracy_m: None,
+            })
+        });
+        match parsed {
+            Some(fix) => record(fix),
+            None => status.set(Some(Msg::NotANumber)),
+        }
+    };
+    view! {
+        <div class="card location" id="location">
+            <h3>{move || c.t(Msg::LocationTitle)}</h3>
+            <p class="muted small">{move || c.t(Msg::LocationHint)}</p>
+            <div class="geo">
+                <label class="field">
+                    <span>{move || c.t(Msg::Latitude)}</span>
+                    <input id="location-lat" type="text" inputmode="decimal" prop:value=lat
+                        on:input=move |ev| lat.set(event_target_value(&ev))/>
+                </label>
+                <label class="field">
+                    <span>{move || c.t(Msg::Longitude)}</span>
+                    <input id="location-lon" type="text" inputmode="decimal" prop:value=lon
+                        on:input=move |ev| lon.set(event_target_value(&ev))/>
+                </label>
+                <button type="button" class="secondary" id="location-gps" on:click=move |_| locate()>
+                    {move || c.t(Msg::UseGps)}
+                </button>
+                <button type="button" class="secondary" id="location-save" on:click=save_typed>
+                    {move || c.t(Msg::SaveLocation)}
+                </button>
+            </div>
+            {move || status.get().map(|m| view! { <p class="muted small" id="location-status" role="status">{c.t(m)}</p> })}
+        </div>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ use crate::app::{Flash, Route, ctx};
 use crate::i18n::Msg;
 use crate::ipc;
 use crate::screens::common::{ErrorBox, maybe_error, rich};
+use crate::screens::geopoint::InterviewLocation;
 use fieldpost_proto::app::{CommandError, Review};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -95,6 +96,7 @@ pub fn ReviewScreen(interview_id: Uuid, index: usize, name: String) -> impl Into
                     }.into_any()
                 }
             }}
+            <InterviewLocation interview_id=interview_id/>
             {move || maybe_error("complete-error", error.get())}
             <div class="iv-nav">
                 <button id="review-back" class="secondary" on:click=move |_| go_to(index)>
