@@ -57,20 +57,6 @@ fn clean(value: &str, collapse: bool) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::clean;
-
-    #[test]
-    fn spaces_collapse_and_line_breaks_stay_as_in_pyxform() {
-        assert_eq!(
-            clean("  **Title**\n\nText  with   spaces ", true),
-            "**Title**\n\nText with spaces"
-        );
-        assert_eq!(clean("\u{201c}a\u{201d}  b", false), "\"a\"  b");
-    }
-}
-
 impl Sheet {
     pub fn from_raw(
         raw: &RawSheet,
@@ -178,5 +164,19 @@ impl Row {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn spaces_collapse_and_line_breaks_stay_as_in_pyxform() {
+        assert_eq!(
+            clean("  **Title**\n\nText  with   spaces ", true),
+            "**Title**\n\nText with spaces"
+        );
+        assert_eq!(clean("\u{201c}a\u{201d}  b", false), "\"a\"  b");
     }
 }
