@@ -1,7 +1,7 @@
 // Starts the built FieldPost app in its real webview through tauri-driver (which runs Debian's
 // WebKitWebDriver) and hands back a selenium-webdriver session. Run under Xvfb (see ./dev e2e).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -58,6 +58,14 @@ export async function launchApp({ env = {}, dataDir } = {}) {
   const stop = async () => {
     try { await driver.quit(); } catch { /* the app may already be gone (killed on purpose) */ }
     proc.kill();
+    // An app the driver did not close (its session broken) must not outlive the test: it holds
+    // the test's stderr open, and the test runner would wait for it forever.
+    for (let i = 0; i < 50; i++) {
+      const pid = appPid(dataDir);
+      if (!pid) break;
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   };
   return { driver, dataDir, stop };
 }
@@ -81,4 +89,17 @@ export async function textOf(driver, id, re, ms = 10000) {
   const el = await driver.wait(until.elementLocated(By.id(id)), ms);
   if (re) await driver.wait(async () => re.test(await el.getText()), ms, `#${id} never matched ${re}`);
   return el.getText();
+}
+
+/** The app's process id for a data folder (its environment names it), or null. */
+export function appPid(dataDir) {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.includes('fieldpost-app')) continue;
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      if (env.split('\0').includes(`FIELDPOST_DATA_DIR=${dataDir}`)) return Number(pid);
+    } catch { /* gone, or not ours */ }
+  }
+  return null;
 }

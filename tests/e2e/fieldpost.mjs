@@ -2,12 +2,14 @@
 // steps through the real app (enrol, unlock, answer, sync), reading the server's database, and
 // screenshots of every screen in both languages at phone and desktop sizes.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { By, until, screenshot } from './driver.mjs';
+import { By, until, screenshot, appPid } from './driver.mjs';
+
+export { appPid };
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIELDPOST = process.env.FIELDPOST_CLI;
@@ -210,17 +212,4 @@ export async function shootAll(driver, name) {
       await screenshot(driver, `${name}-${lang}-${width}`);
     }
   }
-}
-
-/** The app's process id for a data folder (its environment names it), for killing it. */
-export function appPid(dataDir) {
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmd.includes('fieldpost-app')) continue;
-      const env = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      if (env.split('\0').includes(`FIELDPOST_DATA_DIR=${dataDir}`)) return Number(pid);
-    } catch { /* gone, or not ours */ }
-  }
-  return null;
 }
