@@ -436,6 +436,9 @@ mod tests {
     #[test]
     fn language_defaults_to_vietnamese() {
         assert_eq!(Language::default(), Language::Vi);
-        assert_eq!(serde_json::to_string(&Language::En).expect("json"), r#""en""#);
+        assert_eq!(
+            serde_json::to_string(&Language::En).expect("json"),
+            r#""en""#
+        );
     }
 }
