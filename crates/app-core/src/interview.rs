@@ -397,19 +397,7 @@ mod repeat_tests {
     use super::*;
     use fieldpost_store::{AssignmentKind, NewAssignment, Personal, Unit};
 
-    fn workbook(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        for (name, rows) in sheets {
-            let ws = wb.add_worksheet();
-            ws.set_name(*name).expect("sheet name");
-            for (r, row) in rows.iter().enumerate() {
-                for (c, cell) in row.iter().enumerate() {
-                    ws.write_string(r as u32, c as u16, *cell).expect("cell");
-                }
-            }
-        }
-        wb.save_to_buffer().expect("xlsx")
-    }
+    use fieldpost_form::testkit::workbook;
 
     /// A household roster: a repeat of members, rebuilt from the store after every change.
     #[test]

@@ -12,6 +12,8 @@ pub mod expr;
 pub mod import;
 pub mod interview;
 pub mod model;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod validate;
 pub mod xlsform;
 

@@ -260,22 +260,7 @@ mod tests {
         );
     }
 
-    /// A real workbook with a repeat, built in memory.
-    pub(crate) fn workbook(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        for (name, rows) in sheets {
-            let ws = wb.add_worksheet();
-            ws.set_name(*name).expect("sheet name");
-            for (r, row) in rows.iter().enumerate() {
-                for (c, cell) in row.iter().enumerate() {
-                    if !cell.is_empty() {
-                        ws.write_string(r as u32, c as u16, *cell).expect("cell");
-                    }
-                }
-            }
-        }
-        wb.save_to_buffer().expect("xlsx bytes")
-    }
+    use fieldpost_form::testkit::workbook;
 
     #[test]
     fn repeat_rows_are_addressed_by_index() {

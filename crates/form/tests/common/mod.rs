@@ -1,24 +1,10 @@
 //! Builds small XLSForm workbooks in memory for tests (real .xlsx bytes through calamine).
 #![allow(dead_code)]
 
-use rust_xlsxwriter::Workbook;
-
-/// Sheets as rows of cells; the first row of each sheet is its header.
-pub fn workbook(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
-    let mut wb = Workbook::new();
-    for (name, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(*name).expect("sheet name");
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                if !cell.is_empty() {
-                    ws.write_string(r as u32, c as u16, *cell).expect("cell");
-                }
-            }
-        }
-    }
-    wb.save_to_buffer().expect("xlsx bytes")
-}
+// The same builder other crates get with the `testkit` feature (a dev-dependency here).
+#[path = "../../src/testkit.rs"]
+mod testkit;
+pub use testkit::workbook;
 
 pub fn form(survey: &[&[&str]], choices: &[&[&str]]) -> fieldpost_form::Form {
     let mut sheets: Vec<(&str, &[&[&str]])> = vec![("survey", survey)];
