@@ -10,69 +10,11 @@ use fieldpost_proto::app::{
     NonResponseRequest, QuestionKind,
 };
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
-const FIELDPOST: &str = env!("CARGO_BIN_EXE_fieldpost");
+mod common;
+use common::{demo_server, stats};
+
 const PIN: &str = "246810";
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the demo server; returns it, its address and enum1's enrolment code.
-fn demo_server(db: &std::path::Path, listen: &str) -> (Server, String, Option<String>) {
-    let mut child = Command::new(FIELDPOST)
-        .args(["serve", "--demo", "--listen", listen, "--db"])
-        .arg(db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts fieldpost serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let server = Server(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut code = None;
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("username=enum1 ") {
-                code = line
-                    .split_whitespace()
-                    .find_map(|w| w.strip_prefix("enrolment_code="))
-                    .map(str::to_string);
-            }
-            if let Some(url) = line.strip_prefix("fieldpost serve: listening on ") {
-                let _ = tx.send((url.to_string(), code.take()));
-            }
-        }
-    });
-    let (url, code) = rx
-        .recv_timeout(Duration::from_secs(120))
-        .expect("the server prints its address");
-    (server, url, code)
-}
-
-fn stats(db: &std::path::Path) -> BTreeMap<String, i64> {
-    let out = Command::new(FIELDPOST)
-        .args(["stats", "--db"])
-        .arg(db)
-        .output()
-        .expect("runs fieldpost stats");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
-        .collect()
-}
 
 fn items(list: &AssignmentList) -> Vec<AssignmentItem> {
     list.groups
@@ -98,8 +40,12 @@ fn sample_answers() -> Vec<(String, Value)> {
 fn an_enumerators_day_from_enrolment_to_the_server() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("server.sqlite");
-    let (server, url, code) = demo_server(&db, "127.0.0.1:0");
-    let code = code.expect("the demo prints enum1's enrolment code");
+    let demo = demo_server(&db, "127.0.0.1:0");
+    let url = demo.url.clone();
+    let code = demo
+        .enum1_code
+        .clone()
+        .expect("the demo prints enum1's enrolment code");
     let data = dir.path().join("device");
     let core = AppCore::new(&data);
 
@@ -256,7 +202,7 @@ fn an_enumerators_day_from_enrolment_to_the_server() {
 
     // Server down: a clear error, nothing lost; back up: it goes through.
     let addr = url.trim_start_matches("http://").to_string();
-    drop(server);
+    drop(demo);
     let fourth = officials[3].id;
     core.non_response(&NonResponseRequest {
         assignment_id: fourth,
@@ -273,7 +219,7 @@ fn an_enumerators_day_from_enrolment_to_the_server() {
         status.last_error.map(|e| e.code),
         Some(ErrorCode::ServerUnreachable)
     );
-    let (_server, _, _) = demo_server(&db, &addr);
+    let _back = demo_server(&db, &addr);
     let up = core.sync(|_| {}).expect("syncs once the server is back");
     assert_eq!(up.pending_interviews, 0);
     assert_eq!(up.acknowledged_interviews, 3);
