@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { launchApp, By } from './driver.mjs';
 import {
   startServer, serverRows, sampleAnswers, enrol, shootAll, waitFor, waitVisible, clickId,
-  currentIndex, waitScreen, questionsOnScreen, answer, errorOf, type,
+  currentIndex, waitScreen, questionsOnScreen, answer, errorOf, type, clickFresh,
 } from './fieldpost.mjs';
 
 let app;
@@ -28,8 +28,7 @@ test('enrol, interview, complete, sync: the server holds exactly that interview'
   await shootAll(driver, '02-assignments');
 
   // The first official household still to visit.
-  const first = await driver.findElement(By.css('.assignment[data-state="not_started"] .assignment-open'));
-  await first.click();
+  await clickFresh(driver, '.assignment[data-state="not_started"] .assignment-open');
   await waitFor(driver, '#interview');
   assert.equal(await currentIndex(driver), 0, 'a new interview opens at its first screen');
   await shootAll(driver, '03-interview-start');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { launchApp, By } from './driver.mjs';
 import {
   startServer, sampleAnswers, enrol, unlock, shootAll, waitFor, waitVisible, clickId,
-  currentIndex, waitScreen, questionsOnScreen, answer, appPid,
+  currentIndex, waitScreen, questionsOnScreen, answer, appPid, clickFresh, firstAssignment,
 } from './fieldpost.mjs';
 
 let app;
@@ -19,9 +19,8 @@ test('killed mid-interview, the app resumes at the same question with every answ
   let { driver } = app;
   const { dataDir } = app;
   await enrol(driver, server);
-  const item = await driver.findElement(By.css('.assignment[data-state="not_started"]'));
-  const assignmentId = await item.getAttribute('data-id');
-  await item.findElement(By.css('.assignment-open')).click();
+  const assignmentId = await firstAssignment(driver, 'not_started');
+  await clickFresh(driver, `.assignment[data-id="${assignmentId}"] .assignment-open`);
   await waitFor(driver, '#interview');
 
   // Answer the first screens of part A, one question per screen.
@@ -51,10 +50,10 @@ test('killed mid-interview, the app resumes at the same question with every answ
   await waitVisible(driver, '#unlock-pin');
   await shootAll(driver, '12-unlock');
   await unlock(driver);
-  const again = await driver.findElement(By.css(`.assignment[data-id="${assignmentId}"]`));
+  const again = await waitFor(driver, `.assignment[data-id="${assignmentId}"]`);
   assert.equal(await again.getAttribute('data-state'), 'in_progress');
   await shootAll(driver, '13-assignments-in-progress');
-  await again.findElement(By.css('.assignment-open')).click();
+  await clickFresh(driver, `.assignment[data-id="${assignmentId}"] .assignment-open`);
   await waitFor(driver, '#interview');
   assert.equal(await currentIndex(driver), at, 'back at the screen the enumerator was on');
   assert.equal((await questionsOnScreen(driver))[0].path, question);

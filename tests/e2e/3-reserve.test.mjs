@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchApp, By } from './driver.mjs';
-import { startServer, enrol, shootAll, waitVisible, clickId, assignmentList } from './fieldpost.mjs';
+import { startServer, enrol, shootAll, waitVisible, clickId, assignmentList, clickFresh, firstAssignment } from './fieldpost.mjs';
 
 let app;
 let server;
@@ -18,9 +18,8 @@ test('a refusal on an official assignment releases its reserve', { timeout: 3000
   const held = before.filter((a) => a.state === 'reserve_held');
   assert.ok(held.length > 0, 'reserves start held');
 
-  const official = await driver.findElement(By.css('.assignment[data-state="not_started"]'));
-  const officialId = await official.getAttribute('data-id');
-  await official.findElement(By.css('.nr-open')).click();
+  const officialId = await firstAssignment(driver, 'not_started');
+  await clickFresh(driver, `.assignment[data-id="${officialId}"] .nr-open`);
   await waitVisible(driver, '#nr-code');
   await driver.executeScript(
     "const s = document.getElementById('nr-code'); s.value = 'refused'; s.dispatchEvent(new Event('change', {bubbles: true}));");

@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchApp, By } from './driver.mjs';
-import { startServer, serverRows, enrol, shootAll, waitVisible, clickId } from './fieldpost.mjs';
+import { startServer, serverRows, enrol, shootAll, waitVisible, clickId, clickFresh, firstAssignment } from './fieldpost.mjs';
 
 let app;
 let server;
@@ -16,8 +16,8 @@ test('sync with the server down: a clear error, then success once it is back', {
   await enrol(driver, server);
 
   // Something to send: a household that moved away (a final non-response).
-  const item = await driver.findElement(By.css('.assignment[data-state="not_started"]'));
-  await item.findElement(By.css('.nr-open')).click();
+  const id = await firstAssignment(driver, 'not_started');
+  await clickFresh(driver, `.assignment[data-id="${id}"] .nr-open`);
   await waitVisible(driver, '#nr-code');
   await driver.executeScript(
     "const s = document.getElementById('nr-code'); s.value = 'moved'; s.dispatchEvent(new Event('change', {bubbles: true}));");

@@ -152,10 +152,20 @@ export async function answer(driver, path, kind, value) {
       const i = root.querySelector('input[value="' + arguments[1] + '"]');
       return !!(i && i.checked);`, q(path), String(value)), 10000, `${path} never showed ${value}`);
   } else if (kind === 'select_multiple') {
-    for (const v of value) {
-      const box = await waitFor(driver, `${q(path)} input[value="${v}"]`);
-      if (!(await box.isSelected())) await box.click();
-      await driver.wait(async () => (await driver.findElement(By.css(`${q(path)} input[value="${v}"]`))).isSelected(), 10000);
+    // A quick finger: every box ticked before the first tick's answer is back from the core
+    // (one script, so no round trip between the taps). Then what the screen shows once the
+    // queue has drained is what the core saved, and every tap must be in it.
+    await waitFor(driver, `${q(path)} input[value="${value[0]}"]`);
+    await driver.executeScript(`
+      for (const v of arguments[1]) {
+        const box = document.querySelector(arguments[0] + ' input[value="' + v + '"]');
+        if (!box.checked) box.click();
+      }`, q(path), value);
+    await settled(driver);
+    const ticked = await driver.executeScript(`
+      return [...document.querySelectorAll(arguments[0] + ' input[type=checkbox]:checked')].map(b => b.value);`, q(path));
+    if (JSON.stringify([...ticked].sort()) !== JSON.stringify([...value].sort())) {
+      throw new Error(`${path}: ticked ${JSON.stringify(value)}, the saved answer shows ${JSON.stringify(ticked)}`);
     }
   } else if (kind === 'date') {
     const el = await waitFor(driver, `${q(path)} .q-input`);
@@ -172,10 +182,39 @@ export async function answer(driver, path, kind, value) {
   }
 }
 
+/** Waits until every queued answer and move has reached the core (`html[data-saving]` gone). */
+export async function settled(driver, ms = 10000) {
+  await driver.wait(async () => driver.executeScript(
+    "return !document.documentElement.hasAttribute('data-saving')"), ms, 'answers never finished saving');
+}
+
 /** The error message shown under a question, or null. */
 export async function errorOf(driver, path) {
   const els = await driver.findElements(By.css(`${q(path)} .q-error`));
   return els.length ? els[0].getText() : null;
+}
+
+/**
+ * Clicks the element `selector` names, finding it again if the page redrew it in between (a
+ * list that reloads): a person taps what is on screen now, not what was there a moment ago.
+ */
+export async function clickFresh(driver, selector, ms = 15000) {
+  await driver.wait(async () => {
+    try {
+      await (await driver.findElement(By.css(selector))).click();
+      return true;
+    } catch (e) {
+      if (e.name === 'StaleElementReferenceError' || e.name === 'NoSuchElementError') return false;
+      throw e;
+    }
+  }, ms, `${selector} could not be clicked`);
+}
+
+/** The id of the first assignment in `state` (its `data-state`). */
+export async function firstAssignment(driver, state) {
+  await waitFor(driver, `.assignment[data-state="${state}"]`);
+  return driver.executeScript(
+    'return document.querySelector(arguments[0]).dataset.id', `.assignment[data-state="${state}"]`);
 }
 
 export async function clickId(driver, id) {

@@ -17,7 +17,8 @@
 //!   (radio/checkbox inputs have value=<choice value>; selects `.q-select`; text `.q-input`;
 //!   geopoint `.q-lat`, `.q-lon`, `.q-gps`), `.q-error`, `.grid[data-list=<list>]` for grids,
 //!   `#row-add`, `#row-remove`, `#back`, `#next` (on the last screen it opens the review),
-//!   `#review` (open the review from any screen), `#leave`, `#screen-error`
+//!   `#review` (open the review from any screen), `#leave`, `#screen-error`; `html[data-saving]`
+//!   while answers and moves wait to reach the core
 //! - review: `.problem[data-path=<path>]` (button: go to its screen), `#complete`, `#review-back`
 //! - sync: `#sync-pending`, `#sync-acked`, `#sync-last`, `#sync-error`, `#sync-now`, `#sync-bar`,
 //!   `#sync-result`

@@ -50,6 +50,14 @@ pub fn Interview(initial: ScreenView) -> impl IntoView {
     let a = Answering {
         screen,
         save: Callback::new(move |(path, value)| push(Op::Answer(path, value))),
+        toggle: Callback::new(move |(path, choice, on, seen)| {
+            push(Op::Toggle {
+                path,
+                choice,
+                on,
+                seen,
+            })
+        }),
     };
     let segs = Memo::new(move |_| screen.with(|s| segments(&s.questions)));
     // Reads one field without cloning the whole screen (its questions) on every redraw.

@@ -15,6 +15,11 @@ use serde_json::Value;
 pub struct Answering {
     pub screen: RwSignal<ScreenView>,
     pub save: Callback<(String, Value)>,
+    /// Ticks or unticks one choice of a select_multiple: (path, choice, on, the whole answer
+    /// as the tap saw it). Not just a whole value, because a second tap can come before the
+    /// first one's answer is back; the queue applies each tick to the answer as saved by then,
+    /// so no tap is lost.
+    pub toggle: Callback<(String, String, bool, Value)>,
 }
 
 impl Answering {
@@ -161,20 +166,22 @@ pub fn Question(a: Answering, path: String, kind: QuestionKind) -> impl IntoView
         }
         QuestionKind::SelectMultiple => {
             let lid = label_id.clone();
+            let p = path.clone();
             (move || {
-                let save = save.clone();
+                let p = p.clone();
                 view! {
                     <div class="choices" role="group" aria-labelledby=lid.clone()>
                         {choices.get().into_iter().map(|ch| {
                             let (v, v2) = (ch.value.clone(), ch.value.clone());
-                            let save = save.clone();
+                            let p = p.clone();
                             view! {
                                 <label class="choice">
                                     <input type="checkbox" value=ch.value disabled=read_only
                                         prop:checked=move || value.get().split_whitespace().any(|x| x == v)
                                         on:change=move |ev| {
                                             let on = event_target_checked(&ev);
-                                            save(toggled(&value.get_untracked(), &choices.get_untracked(), &v2, on))
+                                            let seen = toggled(&value.get_untracked(), &choices.get_untracked(), &v2, on);
+                                            a.toggle.run((p.clone(), v2.clone(), on, seen))
                                         }/>
                                     <span>{rich(&ch.label)}</span>
                                 </label>

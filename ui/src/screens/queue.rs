@@ -8,6 +8,7 @@
 
 use crate::app::{Ctx, Route};
 use crate::ipc;
+use crate::screens::question::toggled;
 use fieldpost_proto::app::{CommandError, ScreenView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -20,6 +21,15 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub enum Op {
     Answer(String, Value),
+    /// One choice of a select_multiple ticked or unticked, applied to the answer as it stands
+    /// when the op runs (after every earlier tap has been saved), not as it stood at the tap.
+    /// `seen` is the whole answer as the tap saw it, saved if the screen is gone by then.
+    Toggle {
+        path: String,
+        choice: String,
+        on: bool,
+        seen: Value,
+    },
     Back,
     Next,
     Goto(usize),
@@ -56,12 +66,30 @@ pub fn push(t: Target, op: Op) {
     if RUNNING.with(|r| r.replace(true)) {
         return;
     }
+    mark_saving(true);
     spawn_local(async {
         while let Some((t, op)) = QUEUE.with(|q| q.borrow_mut().pop_front()) {
             run(t, op).await;
         }
         RUNNING.with(|r| r.set(false));
+        mark_saving(false);
     });
+}
+
+/// `<html data-saving>` while actions wait in the queue: what a test waits on before it reads
+/// the screen, so it reads what the core saved, not what a tap drew.
+fn mark_saving(on: bool) {
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
+        return;
+    };
+    let _ = if on {
+        root.set_attribute("data-saving", "")
+    } else {
+        root.remove_attribute("data-saving")
+    };
 }
 
 async fn run(t: Target, op: Op) {
@@ -71,6 +99,23 @@ async fn run(t: Target, op: Op) {
         screen,
         error,
     } = t;
+    let op = match op {
+        Op::Toggle {
+            path,
+            choice,
+            on,
+            seen,
+        } => match screen.try_with_untracked(|s| {
+            let q = s.questions.iter().find(|q| q.path == path)?;
+            Some(toggled(&q.value, &q.choices, &choice, on))
+        }) {
+            Some(Some(v)) => Op::Answer(path, v),
+            // A skip took the question off the screen: the tap has nothing left to change.
+            Some(None) => return,
+            None => Op::Answer(path, seen),
+        },
+        op => op,
+    };
     let Some((index, total, read_only, name)) =
         screen.try_with_untracked(|s| (s.index, s.total, s.read_only, s.assignment_name.clone()))
     else {
@@ -87,6 +132,7 @@ async fn run(t: Target, op: Op) {
     };
     let r = match op {
         Op::Answer(path, value) => ipc::set_answer(iid, &path, value).await,
+        Op::Toggle { .. } => return, // turned into an answer above
         Op::Back if index == 0 => return,
         Op::Back => ipc::show_screen(iid, index - 1).await,
         Op::Next => match next_target(index, total) {
