@@ -38,6 +38,9 @@ pub struct AppCore {
     /// Offered on the enrol screen before the device has a server of its own.
     default_server: Option<String>,
     state: Arc<Mutex<State>>,
+    /// Held for the whole of a sync, so two never run at once. Not `state`: a sync works on a
+    /// connection of its own, and the screens must not wait for the network.
+    syncing: Arc<Mutex<()>>,
 }
 
 /// The open store (one connection for the app's life) and the interview on screen.
@@ -62,6 +65,7 @@ impl AppCore {
             data_dir: data_dir.into(),
             default_server: None,
             state: Arc::new(Mutex::new(State::default())),
+            syncing: Arc::new(Mutex::new(())),
         }
     }
 
@@ -337,10 +341,21 @@ impl AppCore {
     /// Seals finished interviews, uploads the outbox (reporting progress), then downloads new
     /// assignments. The outcome is remembered for the sync screen; a failure keeps everything
     /// on the device for the next try.
+    ///
+    /// The sync works on its own connection to the store ([`Store::try_clone`]), taken while
+    /// the store is unlocked: every other command goes on while an upload crawls over a weak
+    /// link. A second sync waits for the first.
     pub fn sync(&self, progress: impl FnMut(SyncProgress)) -> Result<SyncStatus, CommandError> {
-        let mut st = self.lock();
-        let store = self.store(&mut st)?;
-        let outcome = sync::run::run(store, progress);
+        let _one_at_a_time = self.syncing.lock().unwrap_or_else(|p| p.into_inner());
+        let mut store = {
+            let mut st = self.lock();
+            let store = self.store(&mut st)?;
+            if !store.is_unlocked() {
+                return Err(error::store(fieldpost_store::StoreError::Locked));
+            }
+            store.try_clone().map_err(error::store)?
+        };
+        let outcome = sync::run::run(&mut store, progress);
         let now = chrono::Utc::now().to_rfc3339();
         let remember = match &outcome {
             Ok(()) => store
@@ -353,7 +368,7 @@ impl AppCore {
         };
         remember.map_err(error::store)?;
         outcome?;
-        sync::run::status(store)
+        sync::run::status(&store)
     }
 }
 

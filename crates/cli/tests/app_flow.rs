@@ -254,3 +254,100 @@ fn an_enumerators_day_from_enrolment_to_the_server() {
         "a draft is never purged"
     );
 }
+
+/// A weak link: the server accepts the upload and then says nothing. The enumerator must still
+/// be able to move around and answer while the sync waits (before, the sync held the core for
+/// its whole length, and every screen froze until the request timed out).
+#[test]
+fn the_screens_keep_working_while_a_sync_waits_on_a_silent_server() {
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, mpsc};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("server.sqlite");
+    let demo = demo_server(&db, "127.0.0.1:0");
+    let core = AppCore::new(dir.path().join("device"));
+    core.enrol(&EnrolRequest {
+        server_url: demo.url.clone(),
+        code: demo.enum1_code.clone().expect("enum1's code"),
+        pin: PIN.into(),
+    })
+    .expect("enrols");
+    let officials: Vec<_> = items(&core.assignments().expect("assignments"))
+        .into_iter()
+        .filter(|a| !a.reserve)
+        .collect();
+    core.non_response(&NonResponseRequest {
+        assignment_id: officials[0].id,
+        code: NonResponseCode::Moved,
+        note: None,
+        revisit_at: None,
+    })
+    .expect("something to send");
+
+    // The same address, now a server that accepts connections and never answers.
+    let addr = demo.url.trim_start_matches("http://").to_string();
+    drop(demo);
+    let silent = TcpListener::bind(&addr).expect("the address is free again");
+    silent.set_nonblocking(true).expect("nonblocking");
+    let stop = Arc::new(AtomicBool::new(false));
+    let (reached, reached_rx) = mpsc::channel();
+    let holder = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                match silent.accept() {
+                    Ok((conn, _)) => {
+                        held.push(conn);
+                        let _ = reached.send(());
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        })
+    };
+
+    let syncing = {
+        let core = core.clone();
+        std::thread::spawn(move || core.sync(|_| {}))
+    };
+    reached_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the sync reaches the server");
+    let list = core.assignments().expect("the list, while syncing");
+    assert_eq!(list.progress.non_response, 1);
+    let s = core
+        .open_interview(officials[1].id)
+        .expect("an interview opens while syncing");
+    let v = core
+        .set_answer(s.interview_id, "phan_a/tinh", &json!("01"))
+        .expect("an answer is saved while syncing");
+    assert!(v.questions.iter().any(|q| q.value == "01"));
+    assert!(
+        !syncing.is_finished(),
+        "the sync was still waiting on the server all along"
+    );
+
+    // The link drops: the sync fails in plain words and keeps the interview for next time.
+    stop.store(true, Ordering::SeqCst);
+    holder.join().expect("holder");
+    let err = syncing
+        .join()
+        .expect("sync thread")
+        .expect_err("the server never answered");
+    assert_eq!(err.code, ErrorCode::ServerUnreachable);
+    let status = core.sync_status().expect("status");
+    assert_eq!(status.pending_interviews, 1);
+    assert_eq!(
+        core.show_screen(s.interview_id, v.index)
+            .expect("still there")
+            .questions
+            .iter()
+            .find(|q| q.path == "phan_a/tinh")
+            .map(|q| q.value.clone()),
+        Some("01".to_string())
+    );
+}

@@ -39,7 +39,7 @@ impl Store {
     /// Only a draft interview can change.
     pub fn set_answer(&mut self, interview_id: Uuid, path: &str, value: &Value) -> Result<()> {
         check_path(path)?;
-        let key = self.key.as_ref().ok_or(StoreError::Locked)?;
+        let key = self.key.as_deref().ok_or(StoreError::Locked)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -116,7 +116,7 @@ impl Store {
     /// `"members[0]/jobs"`); returns its 0-based index.
     pub fn add_repeat_row(&mut self, interview_id: Uuid, repeat: &str) -> Result<u32> {
         check_path(repeat)?;
-        let key = self.key.as_ref().ok_or(StoreError::Locked)?;
+        let key = self.key.as_deref().ok_or(StoreError::Locked)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -163,7 +163,7 @@ impl Store {
         index: u32,
     ) -> Result<()> {
         check_path(repeat)?;
-        let key = self.key.as_ref().ok_or(StoreError::Locked)?;
+        let key = self.key.as_deref().ok_or(StoreError::Locked)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;

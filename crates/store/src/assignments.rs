@@ -139,7 +139,7 @@ impl Store {
     /// Add or update assignments (as delivered at enrolment or sync), all in
     /// one transaction: either all are saved or none. Needs the store unlocked.
     pub fn import_assignments(&mut self, assignments: &[NewAssignment]) -> Result<usize> {
-        let key = self.key.as_ref().ok_or(StoreError::Locked)?;
+        let key = self.key.as_deref().ok_or(StoreError::Locked)?;
         let tx = self.conn.transaction()?;
         for a in assignments {
             if a.pair_id == Some(a.id) {

@@ -2,6 +2,7 @@
 //! PBKDF2 parameters live in the one-row `keyring` table.
 
 use rusqlite::OptionalExtension;
+use std::sync::Arc;
 
 use crate::crypto::{self, DEFAULT_ITERATIONS, KDF_NAME, WrappedKey};
 use crate::{Result, Store, StoreError, clock};
@@ -43,7 +44,7 @@ impl Store {
         }
         let (key, wrapped) = crypto::new_data_key(pin, iterations)?;
         self.save_wrapped_key(&wrapped, false)?;
-        self.key = Some(key);
+        self.key = Some(Arc::new(key));
         Ok(())
     }
 
@@ -51,7 +52,7 @@ impl Store {
     /// [`StoreError::WrongPin`] and leaves the store locked.
     pub fn unlock(&mut self, pin: &str) -> Result<()> {
         let wrapped = self.wrapped_key()?.ok_or(StoreError::NoKey)?;
-        self.key = Some(crypto::unwrap_data_key(pin, &wrapped)?);
+        self.key = Some(Arc::new(crypto::unwrap_data_key(pin, &wrapped)?));
         Ok(())
     }
 
@@ -62,7 +63,7 @@ impl Store {
         let iterations = wrapped.iterations.max(DEFAULT_ITERATIONS);
         let rewrapped = crypto::rewrap(old_pin, new_pin, &wrapped, iterations)?;
         self.save_wrapped_key(&rewrapped, true)?;
-        self.key = Some(crypto::unwrap_data_key(new_pin, &rewrapped)?);
+        self.key = Some(Arc::new(crypto::unwrap_data_key(new_pin, &rewrapped)?));
         Ok(())
     }
 

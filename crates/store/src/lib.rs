@@ -73,6 +73,7 @@ mod settings;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use uuid::Uuid;
@@ -96,7 +97,9 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     device_id: Uuid,
-    key: Option<crypto::DataKey>,
+    /// Shared with the handles [`Store::try_clone`] makes, so a sync on its own connection
+    /// needs no PIN of its own.
+    key: Option<Arc<crypto::DataKey>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -191,6 +194,17 @@ impl Store {
         })
     }
 
+    /// A second handle on the same file with its own SQLite connection, unlocked if this one
+    /// is. A sync runs on one so that the screens, on the first, keep answering while an
+    /// upload crawls over a weak link; WAL lets the two read at once, and SQLite takes their
+    /// writes in turn (each waits up to the busy timeout). Locking this handle does not lock
+    /// the clone: it lives as long as the sync that holds it.
+    pub fn try_clone(&self) -> Result<Store> {
+        let mut other = Store::open(&self.path)?;
+        other.key = self.key.clone();
+        Ok(other)
+    }
+
     /// The schema version of the open file (after upgrade: the latest).
     pub fn schema_version(&self) -> Result<u32> {
         Ok(self
@@ -239,7 +253,7 @@ impl Store {
 
     /// The data key, or [`StoreError::Locked`].
     fn key(&self) -> Result<&crypto::DataKey> {
-        self.key.as_ref().ok_or(StoreError::Locked)
+        self.key.as_deref().ok_or(StoreError::Locked)
     }
 }
 

@@ -210,3 +210,47 @@ fn ciphertext_moved_to_another_row_or_interview_does_not_open() {
         "the untouched interview still reads"
     );
 }
+
+#[test]
+fn a_second_handle_shares_the_key_and_both_write_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.db");
+    let mut f = fixture(&path);
+    let i = f
+        .store
+        .start_or_resume(f.officials[0].id, VERSION, "e")
+        .unwrap()
+        .id;
+    let mut sync = f.store.try_clone().unwrap();
+    assert!(sync.is_unlocked(), "the clone needs no PIN");
+
+    // Interleaved writes through both connections all land, and each sees the other's.
+    for n in 0..20 {
+        f.store.set_answer(i, "age", &json!(n)).unwrap();
+        sync.set_answer(i, "name", &json!(format!("Nguyễn {n}")))
+            .unwrap();
+    }
+    let seen = |s: &Store| {
+        let mut a: Vec<_> = s
+            .answers(i)
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.path, a.value))
+            .collect();
+        a.sort_by(|x, y| x.0.cmp(&y.0));
+        a
+    };
+    let want = vec![
+        ("age".to_string(), json!(19)),
+        ("name".to_string(), json!("Nguyễn 19")),
+    ];
+    assert_eq!(seen(&f.store), want);
+    assert_eq!(seen(&sync), want);
+
+    // Locking the screens' handle leaves a running sync able to finish.
+    f.store.lock();
+    assert!(matches!(f.store.answers(i), Err(StoreError::Locked)));
+    assert_eq!(seen(&sync), want);
+    drop(sync);
+    assert!(!f.store.is_unlocked());
+}
