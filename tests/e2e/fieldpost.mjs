@@ -2,6 +2,7 @@
 // steps through the real app (enrol, unlock, answer, sync), reading the server's database, and
 // screenshots of every screen in both languages at phone and desktop sizes.
 import { spawn, execFileSync } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -208,6 +209,23 @@ export async function clickFresh(driver, selector, ms = 15000) {
       throw e;
     }
   }, ms, `${selector} could not be clicked`);
+}
+
+/**
+ * A weak link at `address` (host:port): connections are accepted and never answered.
+ * `reached` resolves at the first connection; `close()` drops them all, as a lost signal does.
+ */
+export async function silentServer(address) {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const held = [];
+  let reach;
+  const reached = new Promise((r) => { reach = r; });
+  const server = net.createServer((sock) => { held.push(sock); sock.on('error', () => {}); reach(); });
+  await new Promise((ok, fail) => { server.once('error', fail); server.listen(port, host, ok); });
+  return {
+    reached,
+    close: () => new Promise((ok) => { for (const s of held) s.destroy(); server.close(() => ok()); }),
+  };
 }
 
 /** The id of the first assignment in `state` (its `data-state`). */

@@ -2,7 +2,8 @@
 //! language switch, the navigation tabs, and the shared state screens reach through [`Ctx`].
 //!
 //! Stable selectors for the end-to-end tests (keep them when restyling):
-//! - shell: `#lang-vi`, `#lang-en`, `#nav-assignments`, `#nav-sync`, `#nav-settings`, `#flash`
+//! - shell: `#lang-vi`, `#lang-en`, `#nav-assignments`, `#nav-sync` (`aria-busy="true"` while a
+//!   sync runs), `#nav-settings`, `#flash`
 //!   (confirmation banner), `#fatal-error` + `#retry-start` (the core could not start)
 //! - enrol: `#enrol-server`, `#enrol-code`, `#enrol-pin`, `#enrol-pin2`, `#enrol-submit`, `#enrol-error`
 //! - unlock: `#unlock-pin`, `#unlock-submit`, `#unlock-error`
@@ -77,6 +78,11 @@ pub struct Ctx {
     pub flash: RwSignal<Option<Flash>>,
     /// The last `sync-progress` event of the sync running now.
     pub sync_progress: RwSignal<Option<SyncProgress>>,
+    /// A sync is on its way. Here, not on the sync screen: the enumerator may go on working
+    /// while it runs, and find it still running (or its outcome) on coming back.
+    pub sync_running: RwSignal<bool>,
+    /// How the last sync started from this screen ended, until the next one starts.
+    pub sync_result: RwSignal<Option<Result<(), CommandError>>>,
     /// Bumped once the core has switched language: screens holding questionnaire text from
     /// the core fetch it again.
     pub lang_epoch: RwSignal<u32>,
@@ -173,6 +179,8 @@ pub fn App() -> impl IntoView {
         status: RwSignal::new(None),
         flash: RwSignal::new(None),
         sync_progress: RwSignal::new(None),
+        sync_running: RwSignal::new(false),
+        sync_result: RwSignal::new(None),
         lang_epoch: RwSignal::new(0),
     };
     provide_context(c);
@@ -256,14 +264,17 @@ fn Header() -> impl IntoView {
                 _ => std::mem::discriminant(&target) == std::mem::discriminant(&now),
             }
         };
+        let busy = move || id == "nav-sync" && c.sync_running.get();
         view! {
             <button
                 id=id
                 class="tab"
                 aria-current=move || if current() { "page" } else { "false" }
+                aria-busy=move || if busy() { "true" } else { "false" }
                 on:click=move |_| c.go(r.clone())
             >
                 {move || c.t(m)}
+                <Show when=busy><span class="tab-busy" aria-hidden="true"></span></Show>
             </button>
         }
     };

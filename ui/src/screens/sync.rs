@@ -23,9 +23,10 @@ pub fn percent(p: &SyncProgress) -> u64 {
 pub fn Sync() -> impl IntoView {
     let c = ctx();
     let status = RwSignal::new(None::<Result<SyncStatus, CommandError>>);
-    let running = RwSignal::new(false);
-    let result = RwSignal::new(None::<Result<(), CommandError>>);
-    spawn_local(async move { status.set(Some(ipc::sync_status().await)) });
+    let (running, result) = (c.sync_running, c.sync_result);
+    spawn_local(async move {
+        status.try_set(Some(ipc::sync_status().await));
+    });
 
     let sync_now = move |_| {
         if running.get_untracked() {
@@ -35,17 +36,16 @@ pub fn Sync() -> impl IntoView {
         result.set(None);
         c.sync_progress.set(None);
         spawn_local(async move {
-            match ipc::sync().await {
-                Ok(s) => {
-                    status.set(Some(Ok(s)));
-                    result.set(Some(Ok(())));
-                }
-                Err(e) => {
-                    result.set(Some(Err(e)));
-                    // The core records the failure too; show its counts as they are now.
-                    status.set(Some(ipc::sync_status().await));
-                }
-            }
+            let outcome = ipc::sync().await;
+            // The enumerator may have left this screen meanwhile (the sync does not hold the
+            // others up): the outcome is kept in the context, the counts only if still shown.
+            result.set(Some(outcome.as_ref().map(|_| ()).map_err(Clone::clone)));
+            let counts = match outcome {
+                Ok(s) => Ok(s),
+                // The core records the failure too; show its counts as they are now.
+                Err(_) => ipc::sync_status().await,
+            };
+            status.try_set(Some(counts));
             running.set(false);
         });
     };
