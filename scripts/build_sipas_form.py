@@ -11,7 +11,12 @@ the 3,321 communes live in one place only.
 The output is byte-for-byte reproducible (fixed document dates and zip timestamps), so the
 committed workbook changes only when its source does.
 
+The same build serves other forms kept as CSV: `--source DIR --no-codelists` builds the
+end-to-end tests' showcase form (tests/e2e/showcase/) at test time, so no second binary
+workbook is committed.
+
 Usage: python3 scripts/build_sipas_form.py [--out assets/forms/sipas-2024.xlsx]
+       python3 scripts/build_sipas_form.py --source DIR --no-codelists --out FILE.xlsx
 """
 
 from __future__ import annotations
@@ -107,17 +112,19 @@ def add_sheet(wb: Workbook, title: str, header: list[str], rows: list[dict[str, 
                 c.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def build(out: Path) -> dict[str, int]:
-    s_header, survey = read_csv(SOURCE / "survey.csv")
-    c_header, choices = read_csv(SOURCE / "choices.csv")
-    t_header, settings = read_csv(SOURCE / "settings.csv")
-    names = {r["list_name"] for r in choices}
-    clash = names & {"province", "commune"}
-    if clash:
-        raise SourceError(
-            f"choices.csv defines {sorted(clash)}; those lists come from assets/codelists/"
-        )
-    a_header, admin = admin_choices(c_header)
+def build(out: Path, source: Path = SOURCE, codelists: bool = True) -> dict[str, int]:
+    s_header, survey = read_csv(source / "survey.csv")
+    c_header, choices = read_csv(source / "choices.csv")
+    t_header, settings = read_csv(source / "settings.csv")
+    a_header, admin = c_header, []
+    if codelists:
+        names = {r["list_name"] for r in choices}
+        clash = names & {"province", "commune"}
+        if clash:
+            raise SourceError(
+                f"choices.csv defines {sorted(clash)}; those lists come from assets/codelists/"
+            )
+        a_header, admin = admin_choices(c_header)
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -162,9 +169,12 @@ def _fix_core_dates(body: bytes) -> bytes:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--source", type=Path, default=SOURCE, help="folder of the CSV source")
+    parser.add_argument("--no-codelists", action="store_true",
+                        help="do not append the province and commune lists")
     args = parser.parse_args()
     try:
-        counts = build(args.out)
+        counts = build(args.out, args.source, not args.no_codelists)
     except SourceError as e:
         print(f"build_sipas_form: {e}", file=sys.stderr)
         return 1

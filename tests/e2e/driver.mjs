@@ -55,6 +55,17 @@ export async function launchApp({ env = {}, dataDir } = {}) {
     .usingServer(`http://127.0.0.1:${port}/`)
     .withCapabilities({ browserName: 'wry', 'tauri:options': { application: APP } })
     .build();
+  // Name the WebDriver command in its errors: selenium's stacks stop at its own code, and
+  // WebKitWebDriver reports an element a redraw replaced as "no such element" with no message.
+  const execute = driver.execute.bind(driver);
+  driver.execute = async (command) => {
+    try {
+      return await execute(command);
+    } catch (e) {
+      e.message = `${e.message} [${command.getName()} ${JSON.stringify(command.getParameters()).slice(0, 300)}]`;
+      throw e;
+    }
+  };
   const stop = async () => {
     try { await driver.quit(); } catch { /* the app may already be gone (killed on purpose) */ }
     proc.kill();

@@ -29,11 +29,13 @@ export async function startServer({ dir, listen = '127.0.0.1:0' } = {}) {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let code = null;
+  let serverKey = null;
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the server did not start in 60 s')), 60000);
     proc.once('exit', (c) => reject(new Error(`the server exited with ${c}`)));
     createInterface({ input: proc.stdout }).on('line', (line) => {
       if (line.includes('username=enum1 ')) code = /enrolment_code=(\S+)/.exec(line)?.[1] ?? null;
+      serverKey ??= /^demo: server key (\S+)/.exec(line)?.[1] ?? null;
       const m = /^fieldpost serve: listening on (\S+)/.exec(line);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
@@ -44,7 +46,37 @@ export async function startServer({ dir, listen = '127.0.0.1:0' } = {}) {
     proc.once('exit', resolve);
     proc.kill('SIGKILL');
   });
-  return { url, code, db, dir, stop };
+  return { url, code, serverKey, db, dir, stop };
+}
+
+/**
+ * A second survey on a demo server, set up through the admin API as HQ would: the XLSForm
+ * built from the CSV source in `source` (scripts/build_sipas_form.py), the demo server's key
+ * as recipient, an enumerator with `households` official assignments. Resolves to that
+ * enumerator's one-time enrolment code.
+ */
+export async function setUpSurvey(server, { code, title, source, enumerator, households }) {
+  const xlsx = join(mkdtempSync(join(tmpdir(), 'fieldpost-form-')), `${code}.xlsx`);
+  execFileSync('python3', [join(ROOT, 'scripts', 'build_sipas_form.py'), '--source', source, '--no-codelists', '--out', xlsx]);
+  const api = async (method, path, body, type = 'application/json') => {
+    const res = await fetch(`${server.url}/api/v1${path}`, {
+      method,
+      headers: { 'content-type': type, ...(api.token ? { authorization: `Bearer ${api.token}` } : {}) },
+      body: type === 'application/json' ? JSON.stringify(body) : body,
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return JSON.parse(text);
+  };
+  api.token = (await api('POST', '/sessions', { username: 'admin', password: 'fieldpost-demo-admin' })).token;
+  const survey = await api('POST', '/surveys', { code, title });
+  await api('PUT', `/surveys/${survey.id}/questionnaires/1`, readFileSync(xlsx), 'application/octet-stream');
+  await api('POST', `/surveys/${survey.id}/recipients`, { public_key: server.serverKey, purpose: 'server' });
+  await api('POST', '/accounts', { username: enumerator, password: 'fieldpost-demo', role: 'enumerator' });
+  const rows = ['code,kind,reserve_for,province,commune,village,stratum,enumerator'];
+  for (let i = 1; i <= households; i++) rows.push(`${code}-${i},official,,01,00004,Thôn Trình Diễn,urban,${enumerator}`);
+  await api('POST', `/surveys/${survey.id}/sample`, rows.join('\n') + '\n', 'text/csv');
+  return (await api('POST', '/enrolment-codes', { survey_id: survey.id, enumerator })).code;
 }
 
 /** Rows of a query on the server's SQLite database (through Python's sqlite3: Node 20 has none). */
@@ -133,7 +165,7 @@ const q = (path) => `#interview .q[data-path="${path}"]`;
 
 /**
  * Answers one question through its widget the way a person would (click a choice, type a
- * number), then waits until the core's redrawn screen shows the answer.
+ * number), then waits until the core's redrawn screen shows the answer as it was typed.
  */
 export async function answer(driver, path, kind, value) {
   if (kind === 'select_one') {
@@ -168,18 +200,24 @@ export async function answer(driver, path, kind, value) {
     if (JSON.stringify([...ticked].sort()) !== JSON.stringify([...value].sort())) {
       throw new Error(`${path}: ticked ${JSON.stringify(value)}, the saved answer shows ${JSON.stringify(ticked)}`);
     }
-  } else if (kind === 'date') {
+  } else if (kind === 'geopoint') {
+    const [lat, lon] = String(value).split(/\s+/);
+    await type(driver, `${q(path)} .q-lat`, lat);
+    await type(driver, `${q(path)} .q-lon`, lon);
+    await settled(driver);
+  } else if (kind === 'date' || kind === 'time') {
     const el = await waitFor(driver, `${q(path)} .q-input`);
     await driver.executeScript(
       "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
       el, String(value));
-    await driver.wait(async () => (await driver.findElement(By.css(`${q(path)} .q-input`)).getAttribute('value')) === String(value), 10000);
+    await driver.wait(async () => (await driver.findElement(By.css(`${q(path)} .q-input`)).getAttribute('value')) === String(value),
+      10000, `${path} never showed ${value}`);
   } else {
     await type(driver, `${q(path)} .q-input`, String(value));
     await driver.wait(async () => {
       const els = await driver.findElements(By.css(`${q(path)} .q-input`));
       return els.length === 0 || (await els[0].getAttribute('value')) === String(value);
-    }, 10000);
+    }, 10000, `${path} never showed ${value}`);
   }
 }
 

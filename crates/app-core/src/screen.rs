@@ -123,11 +123,13 @@ fn sections(engine: &Engine, screens: &[Screen]) -> Vec<SectionView> {
             continue;
         }
         last_top = Some(top.clone());
-        let label = if top == *p {
-            engine.shown(p).map(|q| q.label).unwrap_or_default()
-        } else {
-            engine.label(&top).unwrap_or(top)
-        };
+        // The top-level group's label, or the question's when the screen is a lone question.
+        // (A field-list group at the top is its own screen: `p` is then the group itself.)
+        let label = engine
+            .label(&top)
+            .filter(|l| !l.trim().is_empty())
+            .or_else(|| engine.shown(p).ok().map(|q| q.label))
+            .unwrap_or(top);
         out.push(SectionView {
             label: first_line(&label),
             screen: i,
@@ -288,6 +290,38 @@ mod tests {
             before,
             "the service block joins the grid's screen"
         );
+    }
+
+    #[test]
+    fn top_level_field_lists_and_repeats_name_their_sections() {
+        let survey: &[&[&str]] = &[
+            &["type", "name", "label", "appearance"],
+            &["begin group", "intro", "Introduction", "field-list"],
+            &["text", "name", "Name", ""],
+            &["end group", "intro", "", ""],
+            &["begin repeat", "members", "Household member", "field-list"],
+            &["text", "member", "Member's name", ""],
+            &["end repeat", "members", "", ""],
+            &["integer", "age", "Age", ""],
+        ];
+        let settings: &[&[&str]] = &[&["form_id", "version"], &["sections", "1"]];
+        let form = fieldpost_form::import_xlsform(&fieldpost_form::testkit::workbook(&[
+            ("survey", survey),
+            ("settings", settings),
+        ]))
+        .expect("compiles")
+        .form;
+        let env = FixedEnvironment::new(
+            chrono::DateTime::parse_from_rfc3339("2024-09-01T09:00:00+07:00").expect("date"),
+            1,
+        );
+        let engine = Engine::new(form, Box::new(env), &HashMap::new()).expect("starts");
+        let labels: Vec<String> = view(&engine, 0, &meta())
+            .sections
+            .into_iter()
+            .map(|s| s.label)
+            .collect();
+        assert_eq!(labels, ["Introduction", "Household member", "Age"]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! from the screen the core returns, so skip logic and validation messages are always the core's.
 
 use crate::app::ctx;
-use crate::i18n::Msg;
+use crate::i18n::{Lang, Msg};
 use crate::screens::common::rich;
 use crate::screens::geopoint::Geopoint;
 use fieldpost_proto::app::{ChoiceView, QuestionKind, QuestionView, ScreenView};
@@ -43,6 +43,16 @@ pub fn kind_tag(k: QuestionKind) -> &'static str {
         QuestionKind::Note => "note",
         QuestionKind::Geopoint => "geopoint",
         QuestionKind::Other => "other",
+    }
+}
+
+/// An answer as its input shows it: a decimal with a comma in Vietnamese (as it was typed), a
+/// time without zero seconds (the engine keeps `HH:MM:SS`; the time input asks for minutes).
+pub fn shown_value(kind: QuestionKind, value: &str, lang: Lang) -> String {
+    match kind {
+        QuestionKind::Decimal if lang == Lang::Vi => value.replace('.', ","),
+        QuestionKind::Time => value.strip_suffix(":00").unwrap_or(value).to_string(),
+        _ => value.to_string(),
     }
 }
 
@@ -212,10 +222,11 @@ pub fn Question(a: Answering, path: String, kind: QuestionKind) -> impl IntoView
                 QuestionKind::Time => ("time", "none"),
                 _ => ("text", "text"),
             };
+            let shown = move || shown_value(kind, &value.get(), c.lang.get());
             view! {
                 <input class="q-input" type=ty inputmode=mode aria-labelledby=label_id.clone()
                     class:numeric=matches!(kind, QuestionKind::Integer | QuestionKind::Decimal)
-                    disabled=read_only prop:value=value
+                    disabled=read_only prop:value=shown
                     on:change=move |ev| on_text(event_target_value(&ev))/>
             }.into_any()
         }
@@ -262,6 +273,29 @@ mod tests {
         );
         assert_eq!(typed_value(QuestionKind::Integer, ""), Ok(Value::Null));
         assert_eq!(typed_value(QuestionKind::Text, "Tày"), Ok(json!("Tày")));
+    }
+
+    #[test]
+    fn decimals_show_a_comma_in_vietnamese_and_times_drop_zero_seconds() {
+        assert_eq!(shown_value(QuestionKind::Decimal, "7.5", Lang::Vi), "7,5");
+        assert_eq!(shown_value(QuestionKind::Decimal, "7.5", Lang::En), "7.5");
+        assert_eq!(
+            shown_value(QuestionKind::Time, "08:30:00", Lang::Vi),
+            "08:30"
+        );
+        assert_eq!(
+            shown_value(QuestionKind::Time, "08:30:15", Lang::En),
+            "08:30:15"
+        );
+        assert_eq!(shown_value(QuestionKind::Integer, "1975", Lang::Vi), "1975");
+        // What is shown reads back as the same answer.
+        assert_eq!(
+            typed_value(
+                QuestionKind::Decimal,
+                &shown_value(QuestionKind::Decimal, "7.5", Lang::Vi)
+            ),
+            Ok(json!(7.5))
+        );
     }
 
     #[test]
