@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { launchApp, By } from './driver.mjs';
 import {
   startServer, serverRows, sampleAnswers, enrol, shootAll, waitFor, waitVisible, clickId,
-  currentIndex, waitScreen, questionsOnScreen, answer, errorOf, type, clickFresh,
+  currentIndex, waitScreen, questionsOnScreen, answer, errorOf, type, clickFresh, textOf,
 } from './fieldpost.mjs';
 
 let app;
@@ -72,12 +72,12 @@ test('enrol, interview, complete, sync: the server holds exactly that interview'
 
   await waitVisible(driver, '#review-ok');
   // Where the interview took place: no GPS under Xvfb, so typed in (kept as paradata).
-  await driver.wait(async () => !/…|\.\.\./.test(await (await waitVisible(driver, '#location-status')).getText()), 40000,
+  await driver.wait(async () => !/…|\.\.\./.test((await textOf(driver, 'location-status')) ?? '…'), 40000,
     'the GPS attempt never ended');
   await type(driver, '#location-lat', '21.0285');
   await type(driver, '#location-lon', '105.8542');
   await clickId(driver, 'location-save');
-  await driver.wait(async () => /Đã ghi vị trí|Location recorded/.test(await driver.findElement(By.id('location-status')).getText()),
+  await driver.wait(async () => /Đã ghi vị trí|Location recorded/.test((await textOf(driver, 'location-status')) ?? ''),
     10000, 'the typed location was not recorded');
   await shootAll(driver, '06-review');
   await clickId(driver, 'complete');
@@ -86,11 +86,11 @@ test('enrol, interview, complete, sync: the server holds exactly that interview'
 
   await clickId(driver, 'nav-sync');
   await waitVisible(driver, '#sync-now');
-  assert.equal(await (await waitVisible(driver, '#sync-pending')).getText(), '1');
+  await driver.wait(async () => (await textOf(driver, 'sync-pending')) === '1', 10000, 'one interview to send');
   await shootAll(driver, '08-sync-pending');
   await clickId(driver, 'sync-now');
   await waitVisible(driver, '#sync-result', 60000);
-  await driver.wait(async () => (await driver.findElement(By.id('sync-pending')).getText()) === '0', 20000);
+  await driver.wait(async () => (await textOf(driver, 'sync-pending')) === '0', 20000, 'nothing left to send');
   await shootAll(driver, '09-sync-done');
 
   await clickId(driver, 'nav-settings');

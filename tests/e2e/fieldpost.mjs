@@ -266,6 +266,21 @@ export async function silentServer(address) {
   };
 }
 
+/**
+ * The text of `#id`, or null while it is not on screen (a screen still loading its data, or
+ * redrawn between finding and reading): for waits, which must not fail on either.
+ */
+export async function textOf(driver, id) {
+  const els = await driver.findElements(By.id(id));
+  if (!els.length) return null;
+  try {
+    return await els[0].getText();
+  } catch (e) {
+    if (e.name === 'StaleElementReferenceError' || e.name === 'NoSuchElementError') return null;
+    throw e;
+  }
+}
+
 /** The id of the first assignment in `state` (its `data-state`). */
 export async function firstAssignment(driver, state) {
   await waitFor(driver, `.assignment[data-state="${state}"]`);

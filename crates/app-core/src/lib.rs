@@ -155,7 +155,9 @@ impl AppCore {
         self.app_status()
     }
 
-    /// Forgets the data key: nothing personal can be read until the PIN is given again.
+    /// Forgets the data key: no screen can read anything personal until the PIN is given again.
+    /// A sync already running keeps its own copy of the key until it ends (at most its three
+    /// tries of two minutes each), so that locking the phone does not break an upload.
     pub fn lock_store(&self) -> Result<AppStatus, CommandError> {
         {
             let mut st = self.lock();

@@ -178,9 +178,7 @@ impl Store {
                 "the file system refused write-ahead logging (journal mode {mode})"
             )));
         }
-        // FULL, not NORMAL: see the crate documentation (power loss).
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
+        per_connection_pragmas(&conn)?;
         schema::migrations().to_latest(&mut conn)?;
         if fresh {
             conn.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
@@ -199,10 +197,23 @@ impl Store {
     /// upload crawls over a weak link; WAL lets the two read at once, and SQLite takes their
     /// writes in turn (each waits up to the busy timeout). Locking this handle does not lock
     /// the clone: it lives as long as the sync that holds it.
+    ///
+    /// Light: the file was checked and migrated when this handle opened it, so the clone only
+    /// connects and sets the same pragmas (a full [`Store::open`] would run `quick_check` over
+    /// the whole file while the caller holds the screens' lock).
     pub fn try_clone(&self) -> Result<Store> {
-        let mut other = Store::open(&self.path)?;
-        other.key = self.key.clone();
-        Ok(other)
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        per_connection_pragmas(&conn)?;
+        Ok(Store {
+            conn,
+            path: self.path.clone(),
+            device_id: self.device_id,
+            key: self.key.clone(),
+        })
     }
 
     /// The schema version of the open file (after upgrade: the latest).
@@ -255,6 +266,14 @@ impl Store {
     fn key(&self) -> Result<&crypto::DataKey> {
         self.key.as_deref().ok_or(StoreError::Locked)
     }
+}
+
+/// The settings SQLite keeps per connection, not in the file (WAL mode is in the file).
+fn per_connection_pragmas(conn: &Connection) -> Result<()> {
+    // FULL, not NORMAL: see the crate documentation (power loss).
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
 }
 
 /// Refuse a non-empty file that does not start like an SQLite database,

@@ -51,7 +51,9 @@ pub fn kind_tag(k: QuestionKind) -> &'static str {
 pub fn shown_value(kind: QuestionKind, value: &str, lang: Lang) -> String {
     match kind {
         QuestionKind::Decimal if lang == Lang::Vi => value.replace('.', ","),
-        QuestionKind::Time => value.strip_suffix(":00").unwrap_or(value).to_string(),
+        QuestionKind::Time if value.matches(':').count() == 2 => {
+            value.strip_suffix(":00").unwrap_or(value).to_string()
+        }
         _ => value.to_string(),
     }
 }

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use uuid::Uuid;
 
 /// One thing the enumerator asked for.
@@ -52,6 +52,43 @@ pub struct Target {
 thread_local! {
     static QUEUE: RefCell<VecDeque<(Target, Op)>> = const { RefCell::new(VecDeque::new()) };
     static RUNNING: Cell<bool> = const { Cell::new(false) };
+    /// The last answer sent per question of the interview being worked on.
+    static SENT: RefCell<(Option<Uuid>, HashMap<String, Value>)> = RefCell::new((None, HashMap::new()));
+}
+
+fn remember_sent(iid: Uuid, path: &str, value: &Value) {
+    SENT.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.0 != Some(iid) {
+            *s = (Some(iid), HashMap::new());
+        }
+        s.1.insert(path.to_string(), value.clone());
+    });
+}
+
+fn last_sent(iid: Uuid, path: &str) -> Option<Value> {
+    SENT.with(|s| {
+        let s = s.borrow();
+        (s.0 == Some(iid)).then(|| s.1.get(path).cloned()).flatten()
+    })
+}
+
+/// `choice` ticked or unticked in a select_multiple answer sent earlier (a JSON array), when
+/// the question's choices are no longer at hand: added at the end, or removed.
+pub fn toggle_value(sent: &Value, choice: &str, on: bool) -> Value {
+    let mut picked: Vec<Value> = sent
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|v| v.as_str() != Some(choice))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if on {
+        picked.push(Value::String(choice.to_string()));
+    }
+    Value::Array(picked)
 }
 
 /// Where "next" leads from screen `index` of `total`: the following screen, or the review
@@ -105,17 +142,25 @@ async fn run(t: Target, op: Op) {
             choice,
             on,
             seen,
-        } => match screen.try_with_untracked(|s| {
-            let q = s.questions.iter().find(|q| q.path == path)?;
-            Some(toggled(&q.value, &q.choices, &choice, on))
-        }) {
-            Some(Some(v)) => Op::Answer(path, v),
-            // A skip took the question off the screen: the tap has nothing left to change.
-            Some(None) => return,
-            None => Op::Answer(path, seen),
-        },
+        } => {
+            // The answer as saved by now: the screen's, or, once the question has left the
+            // screen (a "next" or a tab tapped right after), the one this queue last sent.
+            let on_screen = screen
+                .try_with_untracked(|s| {
+                    let q = s.questions.iter().find(|q| q.path == path)?;
+                    Some(toggled(&q.value, &q.choices, &choice, on))
+                })
+                .flatten();
+            let value = on_screen
+                .or_else(|| last_sent(iid, &path).map(|v| toggle_value(&v, &choice, on)))
+                .unwrap_or(seen);
+            Op::Answer(path, value)
+        }
         op => op,
     };
+    if let Op::Answer(path, value) = &op {
+        remember_sent(iid, path, value);
+    }
     let Some((index, total, read_only, name)) =
         screen.try_with_untracked(|s| (s.index, s.total, s.read_only, s.assignment_name.clone()))
     else {
@@ -180,6 +225,15 @@ fn scroll_to_top() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tap_after_the_screen_left_builds_on_the_answer_sent_before() {
+        use serde_json::json;
+        assert_eq!(toggle_value(&json!(["a"]), "b", true), json!(["a", "b"]));
+        assert_eq!(toggle_value(&json!(["a", "b"]), "a", false), json!(["b"]));
+        assert_eq!(toggle_value(&json!(["a"]), "a", true), json!(["a"]));
+        assert_eq!(toggle_value(&Value::Null, "c", true), json!(["c"]));
+    }
 
     #[test]
     fn next_goes_to_the_review_after_the_last_screen() {

@@ -24,8 +24,19 @@ pub fn Sync() -> impl IntoView {
     let c = ctx();
     let status = RwSignal::new(None::<Result<SyncStatus, CommandError>>);
     let (running, result) = (c.sync_running, c.sync_result);
-    spawn_local(async move {
-        status.try_set(Some(ipc::sync_status().await));
+    let reload = move || {
+        spawn_local(async move {
+            status.try_set(Some(ipc::sync_status().await));
+        })
+    };
+    // The counts now, and again whenever a sync ends: also one started before the
+    // enumerator left this screen and came back.
+    Effect::new(move |was_running: Option<bool>| {
+        let now = running.get();
+        if was_running.is_none() || (was_running == Some(true) && !now) {
+            reload();
+        }
+        now
     });
 
     let sync_now = move |_| {
@@ -36,16 +47,10 @@ pub fn Sync() -> impl IntoView {
         result.set(None);
         c.sync_progress.set(None);
         spawn_local(async move {
-            let outcome = ipc::sync().await;
             // The enumerator may have left this screen meanwhile (the sync does not hold the
-            // others up): the outcome is kept in the context, the counts only if still shown.
-            result.set(Some(outcome.as_ref().map(|_| ()).map_err(Clone::clone)));
-            let counts = match outcome {
-                Ok(s) => Ok(s),
-                // The core records the failure too; show its counts as they are now.
-                Err(_) => ipc::sync_status().await,
-            };
-            status.try_set(Some(counts));
+            // others up): the outcome is kept in the context; the screen showing then, this
+            // one or a new one, reloads its counts when `running` falls.
+            result.set(Some(ipc::sync().await.map(|_| ())));
             running.set(false);
         });
     };
