@@ -20,16 +20,22 @@ fn found_on_disk(path: &std::path::Path, needle: &str) -> Vec<String> {
     hits
 }
 
-#[test]
-fn no_answer_name_phone_or_note_in_the_raw_files() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("d.db");
-    let mut f = fixture(&path);
+/// A fixture store with an interview started on the first official household.
+fn started(path: &std::path::Path) -> (common::Fixture, uuid::Uuid) {
+    let mut f = fixture(path);
     let i = f
         .store
         .start_or_resume(f.officials[0].id, VERSION, "e")
         .unwrap()
         .id;
+    (f, i)
+}
+
+#[test]
+fn no_answer_name_phone_or_note_in_the_raw_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.db");
+    let (mut f, i) = started(&path);
     let secrets = [
         "Chairman Tran takes bribes",
         "Nguyen Thi Secretanswer",
@@ -107,12 +113,7 @@ fn no_answer_name_phone_or_note_in_the_raw_files() {
 fn wrong_pin_is_refused_and_change_pin_rewraps_without_reencrypting() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.db");
-    let mut f = fixture(&path);
-    let i = f
-        .store
-        .start_or_resume(f.officials[0].id, VERSION, "e")
-        .unwrap()
-        .id;
+    let (mut f, i) = started(&path);
     f.store.set_answer(i, "age", &json!(41)).unwrap();
     drop(f);
 
@@ -173,12 +174,7 @@ fn production_pin_setup_uses_600000_iterations() {
 fn ciphertext_moved_to_another_row_or_interview_does_not_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.db");
-    let mut f = fixture(&path);
-    let i = f
-        .store
-        .start_or_resume(f.officials[0].id, VERSION, "e")
-        .unwrap()
-        .id;
+    let (mut f, i) = started(&path);
     let j = f
         .store
         .start_or_resume(f.officials[1].id, VERSION, "e")
@@ -215,12 +211,7 @@ fn ciphertext_moved_to_another_row_or_interview_does_not_open() {
 fn a_second_handle_shares_the_key_and_both_write_in_turn() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.db");
-    let mut f = fixture(&path);
-    let i = f
-        .store
-        .start_or_resume(f.officials[0].id, VERSION, "e")
-        .unwrap()
-        .id;
+    let (mut f, i) = started(&path);
     let mut sync = f.store.try_clone().unwrap();
     assert!(sync.is_unlocked(), "the clone needs no PIN");
 
