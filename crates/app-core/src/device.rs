@@ -96,9 +96,8 @@ pub async fn enrol(store: &mut Store, req: &EnrolRequest) -> Result<(), CommandE
     refresh(store).await
 }
 
-/// Downloads the questionnaire, assignments and code lists again (after enrolment, and at
-/// each sync, so new assignments arrive).
-pub async fn refresh(store: &mut Store) -> Result<(), CommandError> {
+/// The enrolled device's server address and token, or `NotEnrolled`.
+pub(crate) fn credentials(store: &Store) -> Result<(String, String), CommandError> {
     let url = store
         .setting(keys::SERVER_URL)
         .map_err(error::store)?
@@ -107,7 +106,14 @@ pub async fn refresh(store: &mut Store) -> Result<(), CommandError> {
         .secret(keys::DEVICE_TOKEN)
         .map_err(error::store)?
         .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no device token"))?;
-    let server = Server::new(&url, Some(&String::from_utf8_lossy(&token)))?;
+    Ok((url, String::from_utf8_lossy(&token).into_owned()))
+}
+
+/// Downloads the questionnaire, assignments and code lists again (after enrolment, and at
+/// each sync, so new assignments arrive).
+pub async fn refresh(store: &mut Store) -> Result<(), CommandError> {
+    let (url, token) = credentials(store)?;
+    let server = Server::new(&url, Some(&token))?;
 
     let versions: v1::Questionnaires = server.get("/device/questionnaires").await?;
     let latest = versions

@@ -156,30 +156,22 @@ fn last_entered(store: &Store, id: Uuid) -> Result<Option<String>, CommandError>
 }
 
 fn enter(store: &mut Store, open: &Open) -> Result<(), CommandError> {
-    if let Some(path) = open.anchor() {
-        store
-            .record_paradata(
-                open.id,
-                chrono::Utc::now(),
-                &ParadataEvent::QuestionEntered {
-                    path: paths::to_store(&path),
-                },
-            )
-            .map_err(error::store)?;
-    }
-    Ok(())
+    mark(store, open, |path| ParadataEvent::QuestionEntered { path })
 }
 
 fn leave(store: &mut Store, open: &Open) -> Result<(), CommandError> {
+    mark(store, open, |path| ParadataEvent::QuestionLeft { path })
+}
+
+/// Records `event` for the question the screen is anchored on (none on an empty screen).
+fn mark(
+    store: &mut Store,
+    open: &Open,
+    event: fn(String) -> ParadataEvent,
+) -> Result<(), CommandError> {
     if let Some(path) = open.anchor() {
         store
-            .record_paradata(
-                open.id,
-                chrono::Utc::now(),
-                &ParadataEvent::QuestionLeft {
-                    path: paths::to_store(&path),
-                },
-            )
+            .record_paradata(open.id, chrono::Utc::now(), &event(paths::to_store(&path)))
             .map_err(error::store)?;
     }
     Ok(())

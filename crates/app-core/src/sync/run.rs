@@ -11,14 +11,7 @@ pub(crate) fn run(
     store: &mut Store,
     mut progress: impl FnMut(SyncProgress),
 ) -> Result<(), CommandError> {
-    let url = store
-        .setting(keys::SERVER_URL)
-        .map_err(error::store)?
-        .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no server"))?;
-    let token = store
-        .secret(keys::DEVICE_TOKEN)
-        .map_err(error::store)?
-        .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no device token"))?;
+    let (url, token) = device::credentials(store)?;
     // The batch size learnt from the last sync's uploads (25 at first: small enough to get
     // through a weak link in one request).
     let size = store
@@ -26,7 +19,7 @@ pub(crate) fn run(
         .map_err(error::store)?
         .and_then(|s| s.parse().ok())
         .unwrap_or(25);
-    let mut client = super::SyncClient::new(&url, &String::from_utf8_lossy(&token))
+    let mut client = super::SyncClient::new(&url, &token)
         .map_err(|e| CommandError::new(ErrorCode::InvalidServerUrl, e.to_string()))?
         .with_batch_sizer(super::BatchSizer::new(size, 1, 200, Duration::from_secs(5)));
     batch::Sealer::from_store(store)?.seal_pending(store, client.batch_size())?;
