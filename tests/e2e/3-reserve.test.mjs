@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchApp, By } from './driver.mjs';
-import { startServer, enrol, shootAll, waitVisible, clickId, assignmentList, clickFresh, firstAssignment } from './fieldpost.mjs';
+import { startServer, enrol, shootAll, waitVisible, clickId, assignmentList, firstAssignment, startNonResponse } from './fieldpost.mjs';
 
 let app;
 let server;
@@ -19,10 +19,7 @@ test('a refusal on an official assignment releases its reserve', { timeout: 3000
   assert.ok(held.length > 0, 'reserves start held');
 
   const officialId = await firstAssignment(driver, 'not_started');
-  await clickFresh(driver, `.assignment[data-id="${officialId}"] .nr-open`);
-  await waitVisible(driver, '#nr-code');
-  await driver.executeScript(
-    "const s = document.getElementById('nr-code'); s.value = 'refused'; s.dispatchEvent(new Event('change', {bubbles: true}));");
+  await startNonResponse(driver, officialId, 'refused');
   await shootAll(driver, '15-non-response');
   await clickId(driver, 'nr-submit');
   const banner = await waitVisible(driver, '#nr-released', 20000);

@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchApp, By } from './driver.mjs';
 import {
-  startServer, serverRows, enrol, shootAll, waitFor, waitVisible, clickId, clickFresh, firstAssignment,
+  startServer, serverRows, enrol, shootAll, waitFor, waitVisible, clickId, clickFresh, firstAssignment, startNonResponse,
   silentServer, sampleAnswers, textOf, questionsOnScreen, answer, settled, waitScreen,
 } from './fieldpost.mjs';
 
@@ -22,10 +22,7 @@ test('sync with the server down: a clear error, work goes on while a sync waits,
 
   // Something to send: a household that moved away (a final non-response).
   const id = await firstAssignment(driver, 'not_started');
-  await clickFresh(driver, `.assignment[data-id="${id}"] .nr-open`);
-  await waitVisible(driver, '#nr-code');
-  await driver.executeScript(
-    "const s = document.getElementById('nr-code'); s.value = 'moved'; s.dispatchEvent(new Event('change', {bubbles: true}));");
+  await startNonResponse(driver, id, 'moved');
   await clickId(driver, 'nr-submit');
   await driver.wait(async () => (await driver.findElements(By.css('.assignment[data-state="non_response"]'))).length === 1, 20000);
 

@@ -171,9 +171,7 @@ export async function answer(driver, path, kind, value) {
   if (kind === 'select_one') {
     const sel = await driver.findElements(By.css(`${q(path)} select.q-select`));
     if (sel.length) {
-      await driver.executeScript(
-        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
-        sel[0], String(value));
+      await setValue(driver, sel[0], value);
     } else {
       await (await waitFor(driver, `${q(path)} input[value="${value}"]`)).click();
     }
@@ -206,10 +204,7 @@ export async function answer(driver, path, kind, value) {
     await type(driver, `${q(path)} .q-lon`, lon);
     await settled(driver);
   } else if (kind === 'date' || kind === 'time') {
-    const el = await waitFor(driver, `${q(path)} .q-input`);
-    await driver.executeScript(
-      "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
-      el, String(value));
+    await setValue(driver, await waitFor(driver, `${q(path)} .q-input`), value);
     await driver.wait(async () => (await driver.findElement(By.css(`${q(path)} .q-input`)).getAttribute('value')) === String(value),
       10000, `${path} never showed ${value}`);
   } else {
@@ -225,6 +220,22 @@ export async function answer(driver, path, kind, value) {
 export async function settled(driver, ms = 10000) {
   await driver.wait(async () => driver.executeScript(
     "return !document.documentElement.hasAttribute('data-saving')"), ms, 'answers never finished saving');
+}
+
+/**
+ * Sets a select, date or time input and fires `change`, as picking from its native popup does
+ * (WebDriver cannot drive those popups).
+ */
+export async function setValue(driver, el, value) {
+  await driver.executeScript(
+    "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+    el, String(value));
+}
+
+/** Opens the non-response dialog of assignment `id` and picks `code` (not yet submitted). */
+export async function startNonResponse(driver, id, code) {
+  await clickFresh(driver, `.assignment[data-id="${id}"] .nr-open`);
+  await setValue(driver, await waitVisible(driver, '#nr-code'), code);
 }
 
 /** The error message shown under a question, or null. */
