@@ -11,8 +11,6 @@
 
 use fieldpost_app_core::AppCore;
 use fieldpost_proto::app::EnrolRequest;
-use fieldpost_server::http::{AppState, router};
-use fieldpost_server::serve::open;
 use std::time::Instant;
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -28,8 +26,12 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("server.sqlite").display().to_string();
     let data = dir.path().join("server.data");
-    let ingest = open(&db, Some(&data), &[]).expect("opens the server database");
-    let report = fieldpost_server::demo::seed(&ingest.storage, &data, None).expect("demo");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (url, report) = fieldpost_server::demo::serve_in(&rt, &db, &data).expect("demo server");
     let code = report
         .lines()
         .find(|l| l.contains("username=enum1 "))
@@ -39,19 +41,6 @@ fn main() {
         })
         .expect("enum1's code")
         .to_string();
-    let ingest = open(&db, Some(&data), &[]).expect("reopens");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("binds");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    rt.spawn(async move {
-        let _ = axum::serve(listener, router(AppState { ingest })).await;
-    });
 
     let device = dir.path().join("device");
     let t = Instant::now();

@@ -12,26 +12,15 @@
 mod postgres_harness;
 
 use fieldpost_app_core::sync::simulate::{SimConfig, simulate};
-use fieldpost_server::http::{AppState, router};
-use fieldpost_server::serve::open;
 use std::path::Path;
 
 fn run(backend: &str, db: String, dir: &Path, devices: usize, interviews: usize) {
     let data = dir.join(format!("{backend}.data"));
-    let ingest = open(&db, Some(&data), &[]).expect("opens");
-    fieldpost_server::demo::seed(&ingest.storage, &data, None).expect("demo");
-    let ingest = open(&db, Some(&data), &[]).expect("reopens");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("binds");
-    let addr = listener.local_addr().expect("addr");
-    rt.spawn(async move {
-        let _ = axum::serve(listener, router(AppState { ingest })).await;
-    });
+    let (url, _) = fieldpost_server::demo::serve_in(&rt, &db, &data).expect("demo server");
     let shm = Path::new("/dev/shm");
     let work = if shm.is_dir() {
         shm.join(format!("fieldpost-bench-{backend}-{}", std::process::id()))
@@ -39,7 +28,7 @@ fn run(backend: &str, db: String, dir: &Path, devices: usize, interviews: usize)
         dir.join("devices")
     };
     let cfg = SimConfig {
-        server: format!("http://{addr}"),
+        server: url.clone(),
         devices,
         interviews,
         seed: 1,

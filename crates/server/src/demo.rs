@@ -50,6 +50,33 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// A demo server inside `runtime` on a free loopback port, for the tests and benchmarks that
+/// want a real HTTP server without a child process: opens `db`, seeds the demo, reopens it with
+/// the demo's keys and serves. Returns the base URL (`http://127.0.0.1:PORT`) and what
+/// [`seed`] printed (the enrolment codes).
+pub fn serve_in(
+    runtime: &tokio::runtime::Runtime,
+    db: &str,
+    data_dir: &Path,
+) -> Result<(String, String), String> {
+    let ingest = crate::serve::open(db, Some(data_dir), &[]).map_err(|e| e.to_string())?;
+    let report = seed(&ingest.storage, data_dir, None)?;
+    // Again, now that the data folder holds the server's key.
+    let ingest = crate::serve::open(db, Some(data_dir), &[]).map_err(|e| e.to_string())?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    runtime.spawn(async move {
+        let _ = axum::serve(
+            listener,
+            crate::http::router(crate::http::AppState { ingest }),
+        )
+        .await;
+    });
+    Ok((format!("http://{addr}"), report))
+}
+
 /// Seeds the demo when absent and returns what to print (accounts, codes, keys).
 pub fn seed(storage: &Storage, data_dir: &Path, assets: Option<&Path>) -> Result<String, String> {
     let e = |e: crate::storage::StorageError| e.to_string();

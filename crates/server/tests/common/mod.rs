@@ -8,8 +8,6 @@ pub mod process;
 use chrono::Utc;
 use fieldpost_proto::v1::*;
 use fieldpost_seal::{DeviceSigningKey, InterviewSummary, Recipient, SealInput};
-use fieldpost_server::http::{AppState, router};
-use fieldpost_server::serve::open;
 use reqwest::blocking::Client;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -43,23 +41,15 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server on a fresh database, seeded with the demo survey.
     pub fn start(db: String, data_dir: PathBuf) -> TestServer {
-        let ingest = open(&db, Some(&data_dir), &[]).expect("server opens");
-        fieldpost_server::demo::seed(&ingest.storage, &data_dir, None).expect("demo seeds");
-        let ingest = open(&db, Some(&data_dir), &[]).expect("server reopens with the demo keys");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("binds");
-        let addr = listener.local_addr().expect("address");
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, router(AppState { ingest })).await;
-        });
+        let (url, _) =
+            fieldpost_server::demo::serve_in(&runtime, &db, &data_dir).expect("demo server");
         TestServer {
-            base: format!("http://{addr}/api/v1"),
+            base: format!("{url}/api/v1"),
             db,
             data_dir,
             runtime,
