@@ -24,6 +24,14 @@ pub enum KeyError {
     Identity,
     #[error("the system random number generator failed")]
     Random,
+    #[error(
+        "the server signing key is not a valid Ed25519 PKCS#8 document; \
+         make a new one by removing it (a new one is made at start) and re-enrolling devices, \
+         or rotate with `fieldpost keys rotate-server`"
+    )]
+    ServerSigningKey,
+    #[error("a server public key must be 32 bytes of Ed25519 public key in base64 (44 characters)")]
+    ServerPublicKey,
 }
 
 /// Why a batch could not be sealed. These are caller mistakes or resource limits, never

@@ -35,6 +35,7 @@ mod error;
 mod header;
 mod keys;
 mod payload;
+pub mod reply;
 
 pub use envelope::MAGIC;
 pub use error::{KeyError, OpenError, SealError};
@@ -42,6 +43,7 @@ pub use header::{
     FORMAT_VERSION, Header, InterviewSummary, MAX_FIELD_BYTES, MAX_HEADER_BYTES, MAX_INTERVIEWS,
 };
 pub use keys::{DevicePublicKey, DeviceSigningKey, Identity, Recipient};
+pub use reply::{ServerPublicKey, ServerSigningKey};
 
 use chrono::{DateTime, Utc};
 use std::fmt;
