@@ -9,8 +9,8 @@
 //!   (default 100, because every answer is an fsynced transaction) and scaled;
 //! - `BENCH disk_fdatasync_p50 <v> ms`: the disk's own cost of one
 //!   fdatasync, the floor under a durable autosave on this machine;
-//! - `BENCH store_unlock <v> ms`: open + unlock at the production 600,000
-//!   PBKDF2 iterations.
+//! - `BENCH store_unlock <v> ms`: open + unlock at the production Argon2id
+//!   parameters (`Kdf::PRODUCTION`: 64 MiB, 3 passes).
 //!
 //! Environment: `FIELDPOST_BENCH_DIR` picks the directory of the files (the
 //! default is the system temp dir: make sure it is a real disk, not tmpfs,
@@ -130,7 +130,7 @@ fn run(base: &Path) -> Result<(), StoreError> {
 fn seeded(path: &Path, n: usize) -> Result<(Store, Vec<Uuid>), StoreError> {
     let mut store = Store::open(path)?;
     // Unlock cost is measured above; here only writes matter.
-    store.set_up_pin_with_iterations(PIN, 1_000)?;
+    store.set_up_pin_with_kdf(PIN, fieldpost_store::crypto::Kdf::FAST_FOR_TESTS)?;
     store.save_questionnaire("sipas", VERSION, r#"{"fields":[]}"#)?;
     let list: Vec<Assignment> = (0..n)
         .map(|k| Assignment {

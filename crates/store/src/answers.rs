@@ -1,10 +1,19 @@
-//! Answers: autosaved one transaction per change, encrypted per row.
+//! Answers: autosaved one transaction per change, in one encrypted document per interview.
 //!
 //! A field path names one answer, with 0-based repeat row indices:
 //! `age`, `members[2]/age`, `members[0]/jobs[1]/title`. The value is the form
-//! engine's JSON value; the AAD binds (interview id, path) so a ciphertext
-//! moved to another row or interview does not open. A repeat's row count is
-//! kept apart from its answers, so an empty row still counts.
+//! engine's JSON value. A repeat's row count is kept apart from its answers, so an empty
+//! row still counts.
+//!
+//! Why one document, not a row per path: a clear `(interview_id, path)` key tells anyone
+//! holding the file which questions were relevant, and from skip logic that can give an
+//! answer away ("has `pregnancy/*` rows" means a woman of child-bearing age) without the
+//! key. So every answer and repeat count of an interview sits in one AES-256-GCM document
+//! (`answer_doc`, AAD: the interview id, so a document moved to another interview does not
+//! open), padded to whole KiB so its length tells only roughly how much was answered. Each
+//! change decrypts, edits and re-encrypts the document in the same single transaction as
+//! before: a few KiB of AES-GCM and JSON, microseconds beside the fsync (`BENCH
+//! store_autosave_*`).
 
 use std::collections::BTreeMap;
 
@@ -21,6 +30,9 @@ use crate::{Result, Store, StoreError, clock, crypto};
 /// Longest field path accepted.
 const MAX_PATH_LEN: usize = 512;
 
+/// Documents are padded (with JSON whitespace) to a multiple of this many bytes.
+const DOC_PADDING: usize = 1024;
+
 /// One stored answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
@@ -30,6 +42,18 @@ pub struct Answer {
     pub value: Value,
     /// When it was last saved (UTC).
     pub updated_at: DateTime<Utc>,
+}
+
+/// The plaintext of an interview's `answer_doc`: short keys, every byte is re-encrypted
+/// on each autosave.
+#[derive(Default, Serialize, Deserialize)]
+struct Doc {
+    /// Path -> (value, saved at in microseconds since 1970 UTC).
+    #[serde(rename = "a", default)]
+    answers: BTreeMap<String, (Value, i64)>,
+    /// Repeat path -> row count.
+    #[serde(rename = "r", default)]
+    repeats: BTreeMap<String, u32>,
 }
 
 impl Store {
@@ -45,25 +69,19 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         require_draft(&tx, interview_id)?;
         let id = interview_id.to_string();
-        let aad = crypto::aad("answer", &[&id, path]);
-        let old = read_value(&tx, key, &id, path)?;
+        let mut doc = load_doc(&tx, key, &id)?;
+        let old = doc.answers.get(path).map(|(v, _)| v.clone());
         if old.as_ref() == Some(value) || (old.is_none() && value.is_null()) {
             return Ok(());
         }
         let now = Utc::now();
         if value.is_null() {
-            tx.execute(
-                "DELETE FROM answer WHERE interview_id = ?1 AND path = ?2",
-                params![id, path],
-            )?;
+            doc.answers.remove(path);
         } else {
-            let blob = key.seal(&aad, &serde_json::to_vec(value)?)?;
-            tx.execute(
-                "INSERT INTO answer (interview_id, path, value, updated_at) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (interview_id, path) DO UPDATE SET value = ?3, updated_at = ?4",
-                params![id, path, blob, clock::fmt(now)],
-            )?;
+            doc.answers
+                .insert(path.to_string(), (value.clone(), now.timestamp_micros()));
         }
+        save_doc(&tx, key, &id, &doc)?;
         let event = ParadataEvent::AnswerChanged {
             path: path.to_string(),
             from: old,
@@ -79,37 +97,27 @@ impl Store {
     pub fn answers(&self, interview_id: Uuid) -> Result<Vec<Answer>> {
         let key = self.key()?;
         crate::interviews::find(&self.conn, interview_id)?;
-        let id = interview_id.to_string();
-        let mut stmt = self.conn.prepare(
-            "SELECT path, value, updated_at FROM answer WHERE interview_id = ?1 ORDER BY path",
-        )?;
-        let rows = stmt.query_map([&id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (path, blob, at) = row?;
-            let value = open_value(key, &id, &path, &blob)?;
-            out.push(Answer {
-                path,
-                value,
-                updated_at: clock::parse(&at)?,
-            });
-        }
-        Ok(out)
+        let doc = load_doc(&self.conn, key, &interview_id.to_string())?;
+        doc.answers
+            .into_iter()
+            .map(|(path, (value, at))| {
+                let updated_at = DateTime::from_timestamp_micros(at).ok_or_else(|| {
+                    StoreError::Damaged(format!("answer {path} has an impossible time"))
+                })?;
+                Ok(Answer {
+                    path,
+                    value,
+                    updated_at,
+                })
+            })
+            .collect()
     }
 
-    /// Row counts of every repeat of an interview (`"members" -> 3`).
+    /// Row counts of every repeat of an interview (`"members" -> 3`). Needs the store
+    /// unlocked: which repeats have rows is as telling as the answers.
     pub fn repeat_rows(&self, interview_id: Uuid) -> Result<BTreeMap<String, u32>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT repeat_path, rows FROM repeat_count WHERE interview_id = ?1")?;
-        let rows = stmt.query_map([interview_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let key = self.key()?;
+        Ok(load_doc(&self.conn, key, &interview_id.to_string())?.repeats)
     }
 
     /// Add a row at the end of a repeat (`"members"` or, nested,
@@ -121,8 +129,11 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         require_draft(&tx, interview_id)?;
-        let index = row_count(&tx, interview_id, repeat)?;
-        set_row_count(&tx, interview_id, repeat, index + 1)?;
+        let id = interview_id.to_string();
+        let mut doc = load_doc(&tx, key, &id)?;
+        let index = doc.repeats.get(repeat).copied().unwrap_or(0);
+        doc.repeats.insert(repeat.to_string(), index + 1);
+        save_doc(&tx, key, &id, &doc)?;
         let event = ParadataEvent::RepeatRowAdded {
             repeat: repeat.to_string(),
             index,
@@ -137,25 +148,30 @@ impl Store {
     /// [`Store::remove_repeat_row`], which also removes their answers.
     pub fn set_repeat_rows(&mut self, interview_id: Uuid, repeat: &str, rows: u32) -> Result<()> {
         check_path(repeat)?;
-        self.key()?;
+        let key = self.key.as_deref().ok_or(StoreError::Locked)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         require_draft(&tx, interview_id)?;
-        let current = row_count(&tx, interview_id, repeat)?;
+        let id = interview_id.to_string();
+        let mut doc = load_doc(&tx, key, &id)?;
+        let current = doc.repeats.get(repeat).copied().unwrap_or(0);
         if rows < current {
             return Err(StoreError::InvalidInput(format!(
                 "{repeat} has {current} rows; remove rows one by one, not by count"
             )));
         }
-        set_row_count(&tx, interview_id, repeat, rows)?;
+        if rows == current {
+            return Ok(());
+        }
+        doc.repeats.insert(repeat.to_string(), rows);
+        save_doc(&tx, key, &id, &doc)?;
         tx.commit()?;
         Ok(())
     }
 
     /// Remove row `index` of a repeat with its answers (and nested repeats);
-    /// later rows move up one place, their answers re-encrypted under their
-    /// new paths. One transaction: all or nothing.
+    /// later rows move up one place. One transaction: all or nothing.
     pub fn remove_repeat_row(
         &mut self,
         interview_id: Uuid,
@@ -168,35 +184,35 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         require_draft(&tx, interview_id)?;
-        let rows = row_count(&tx, interview_id, repeat)?;
+        let id = interview_id.to_string();
+        let mut doc = load_doc(&tx, key, &id)?;
+        let rows = doc.repeats.get(repeat).copied().unwrap_or(0);
         if index >= rows {
             return Err(StoreError::InvalidInput(format!(
                 "{repeat} has {rows} rows, there is no row {index}"
             )));
         }
-        let id = interview_id.to_string();
         let prefix = format!("{repeat}[");
-        let moved = load_under(&tx, key, &id, &prefix)?;
-        tx.execute(
-            "DELETE FROM answer WHERE interview_id = ?1 AND substr(path, 1, length(?2)) = ?2",
-            params![id, prefix],
-        )?;
-        let now = clock::fmt(Utc::now());
-        for (path, value) in moved {
-            let Some(new_path) = shift_path(&path, &prefix, index) else {
-                continue;
-            };
-            let blob = key.seal(
-                &crypto::aad("answer", &[&id, &new_path]),
-                &serde_json::to_vec(&value)?,
-            )?;
-            tx.execute(
-                "INSERT INTO answer (interview_id, path, value, updated_at) VALUES (?1, ?2, ?3, ?4)",
-                params![id, new_path, blob, now],
-            )?;
+        let now = Utc::now().timestamp_micros();
+        let answers = std::mem::take(&mut doc.answers);
+        for (path, (value, at)) in answers {
+            if !path.starts_with(&prefix) {
+                doc.answers.insert(path, (value, at));
+            } else if let Some(new_path) = shift_path(&path, &prefix, index) {
+                let at = if new_path == path { at } else { now };
+                doc.answers.insert(new_path, (value, at));
+            }
         }
-        shift_nested_counts(&tx, &id, &prefix, index)?;
-        set_row_count(&tx, interview_id, repeat, rows - 1)?;
+        let repeats = std::mem::take(&mut doc.repeats);
+        for (path, n) in repeats {
+            if !path.starts_with(&prefix) {
+                doc.repeats.insert(path, n);
+            } else if let Some(new_path) = shift_path(&path, &prefix, index) {
+                doc.repeats.insert(new_path, n);
+            }
+        }
+        doc.repeats.insert(repeat.to_string(), rows - 1);
+        save_doc(&tx, key, &id, &doc)?;
         let event = ParadataEvent::RepeatRowRemoved {
             repeat: repeat.to_string(),
             index,
@@ -207,6 +223,107 @@ impl Store {
     }
 }
 
+/// The number of answers in the interviews' documents (for the purge report).
+pub(crate) fn count_answers(conn: &Connection, key: &crypto::DataKey, id: &str) -> Result<usize> {
+    Ok(load_doc(conn, key, id)?.answers.len())
+}
+
+/// Move answers and repeat counts stored before schema 4 (clear `(interview_id, path)`
+/// rows, each value encrypted on its own) into the interviews' documents, in one
+/// transaction with `secure_delete` on, then empty the log, so the clear paths leave the
+/// file. Runs at unlock (it needs the data key); nothing to do on a store made at schema
+/// 4 or already converted.
+pub(crate) fn convert_legacy_rows(store: &mut Store) -> Result<()> {
+    let legacy: bool = store.conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM answer) OR EXISTS (SELECT 1 FROM repeat_count)",
+        [],
+        |r| r.get(0),
+    )?;
+    if !legacy {
+        return Ok(());
+    }
+    let key = store.key.clone().ok_or(StoreError::Locked)?;
+    store.conn.pragma_update(None, "secure_delete", true)?;
+    let moved = move_legacy_rows(&mut store.conn, &key);
+    store.conn.pragma_update(None, "secure_delete", false)?;
+    moved?;
+    match store
+        .conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    {
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::DatabaseBusy => {}
+        other => other?,
+    }
+    Ok(())
+}
+
+fn move_legacy_rows(conn: &mut Connection, key: &crypto::DataKey) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let ids: Vec<String> = tx
+        .prepare("SELECT interview_id FROM answer UNION SELECT interview_id FROM repeat_count")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        let mut doc = load_doc(&tx, key, &id)?;
+        let rows: Vec<(String, Vec<u8>, String)> = tx
+            .prepare("SELECT path, value, updated_at FROM answer WHERE interview_id = ?1")?
+            .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (path, blob, at) in rows {
+            let plain = key.open(
+                &crypto::aad("answer", &[&id, &path]),
+                &blob,
+                &format!("answer {path} of interview {id}"),
+            )?;
+            let value: Value = serde_json::from_slice(&plain)?;
+            let at = clock::parse(&at)?.timestamp_micros();
+            doc.answers.insert(path, (value, at));
+        }
+        let counts: Vec<(String, u32)> = tx
+            .prepare("SELECT repeat_path, rows FROM repeat_count WHERE interview_id = ?1")?
+            .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        doc.repeats.extend(counts);
+        save_doc(&tx, key, &id, &doc)?;
+    }
+    tx.execute_batch("DELETE FROM answer; DELETE FROM repeat_count;")?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn doc_aad(id: &str) -> Vec<u8> {
+    crypto::aad("answer_doc", &[id])
+}
+
+/// The interview's document, or an empty one when it has none yet.
+fn load_doc(conn: &Connection, key: &crypto::DataKey, id: &str) -> Result<Doc> {
+    let blob: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT doc FROM answer_doc WHERE interview_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(blob) = blob else {
+        return Ok(Doc::default());
+    };
+    let plain = key.open(&doc_aad(id), &blob, &format!("answers of interview {id}"))?;
+    Ok(serde_json::from_slice(&plain)?)
+}
+
+fn save_doc(conn: &Connection, key: &crypto::DataKey, id: &str, doc: &Doc) -> Result<()> {
+    let mut plain = serde_json::to_vec(doc)?;
+    let padded = plain.len().div_ceil(DOC_PADDING).max(1) * DOC_PADDING;
+    plain.resize(padded, b' ');
+    let blob = key.seal(&doc_aad(id), &plain)?;
+    conn.execute(
+        "INSERT INTO answer_doc (interview_id, doc) VALUES (?1, ?2)          ON CONFLICT (interview_id) DO UPDATE SET doc = ?2",
+        params![id, blob],
+    )?;
+    Ok(())
+}
+
 /// Paths are text the form engine made; refuse what cannot be one.
 fn check_path(path: &str) -> Result<()> {
     if path.is_empty() || path.len() > MAX_PATH_LEN || path.chars().any(char::is_control) {
@@ -215,52 +332,6 @@ fn check_path(path: &str) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-fn open_value(key: &crypto::DataKey, id: &str, path: &str, blob: &[u8]) -> Result<Value> {
-    let plain = key.open(
-        &crypto::aad("answer", &[id, path]),
-        blob,
-        &format!("answer {path} of interview {id}"),
-    )?;
-    Ok(serde_json::from_slice(&plain)?)
-}
-
-fn read_value(
-    conn: &Connection,
-    key: &crypto::DataKey,
-    id: &str,
-    path: &str,
-) -> Result<Option<Value>> {
-    let blob: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT value FROM answer WHERE interview_id = ?1 AND path = ?2",
-            [id, path],
-            |r| r.get(0),
-        )
-        .optional()?;
-    blob.map(|b| open_value(key, id, path, &b)).transpose()
-}
-
-fn load_under(
-    conn: &Connection,
-    key: &crypto::DataKey,
-    id: &str,
-    prefix: &str,
-) -> Result<Vec<(String, Value)>> {
-    let mut stmt = conn.prepare(
-        "SELECT path, value FROM answer WHERE interview_id = ?1 AND substr(path, 1, length(?2)) = ?2",
-    )?;
-    let rows = stmt.query_map(params![id, prefix], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (path, blob) = row?;
-        let value = open_value(key, id, &path, &blob)?;
-        out.push((path, value));
-    }
-    Ok(out)
 }
 
 /// Where a path under `prefix` (`members[`) goes when row `removed` goes:
@@ -275,50 +346,6 @@ fn shift_path(path: &str, prefix: &str, removed: u32) -> Option<String> {
         std::cmp::Ordering::Equal => None,
         std::cmp::Ordering::Greater => Some(format!("{prefix}{}{tail}", row - 1)),
     }
-}
-
-/// Move or drop the row counts of repeats nested in the shifted rows.
-fn shift_nested_counts(conn: &Connection, id: &str, prefix: &str, removed: u32) -> Result<()> {
-    let mut stmt = conn.prepare(
-        "SELECT repeat_path, rows FROM repeat_count WHERE interview_id = ?1 \
-         AND substr(repeat_path, 1, length(?2)) = ?2",
-    )?;
-    let nested: Vec<(String, u32)> = stmt
-        .query_map(params![id, prefix], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    conn.execute(
-        "DELETE FROM repeat_count WHERE interview_id = ?1 AND substr(repeat_path, 1, length(?2)) = ?2",
-        params![id, prefix],
-    )?;
-    for (path, rows) in nested {
-        if let Some(new_path) = shift_path(&path, prefix, removed) {
-            conn.execute(
-                "INSERT INTO repeat_count (interview_id, repeat_path, rows) VALUES (?1, ?2, ?3)",
-                params![id, new_path, rows],
-            )?;
-        }
-    }
-    Ok(())
-}
-
-fn row_count(conn: &Connection, interview_id: Uuid, repeat: &str) -> Result<u32> {
-    Ok(conn
-        .query_row(
-            "SELECT rows FROM repeat_count WHERE interview_id = ?1 AND repeat_path = ?2",
-            params![interview_id.to_string(), repeat],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or(0))
-}
-
-fn set_row_count(conn: &Connection, interview_id: Uuid, repeat: &str, rows: u32) -> Result<()> {
-    conn.execute(
-        "INSERT INTO repeat_count (interview_id, repeat_path, rows) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (interview_id, repeat_path) DO UPDATE SET rows = ?3",
-        params![interview_id.to_string(), repeat, rows],
-    )?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -55,6 +55,19 @@ pub enum StoreError {
     #[error("the store is locked: unlock it with the enumerator's PIN first")]
     Locked,
 
+    /// The store's data key is also wrapped by a platform key (Android Keystore) that this
+    /// app was not given, or that the platform refused to use.
+    #[error(
+        "the store's key is also held by the device's secure key store ({name}), which is \
+         not available ({reason}); open the store on the device it was made on"
+    )]
+    ProtectorMissing {
+        /// The protector named in the keyring row.
+        name: String,
+        /// Why it could not be used.
+        reason: String,
+    },
+
     /// `unlock` or `change_pin` was called before a PIN was ever set.
     #[error("no PIN has been set on this store yet: set one up first")]
     NoKey,

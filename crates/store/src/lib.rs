@@ -67,6 +67,7 @@ mod keyring;
 mod nonresponse;
 mod outbox;
 mod paradata;
+pub mod protector;
 mod purge;
 pub mod schema;
 mod settings;
@@ -90,6 +91,7 @@ pub use nonresponse::{
 };
 pub use outbox::{BatchState, OutboxBatch, SyncLogEntry};
 pub use paradata::{ParadataEvent, ParadataRecord};
+pub use protector::{KeyProtector, ProtectorError};
 pub use purge::PurgeReport;
 
 /// The device store: an open SQLite file, locked until [`Store::unlock`].
@@ -100,6 +102,8 @@ pub struct Store {
     /// Shared with the handles [`Store::try_clone`] makes, so a sync on its own connection
     /// needs no PIN of its own.
     key: Option<Arc<crypto::DataKey>>,
+    /// The platform key that also wraps the data key (Android Keystore), if the app has one.
+    protector: Option<Arc<dyn KeyProtector>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -179,7 +183,17 @@ impl Store {
             )));
         }
         per_connection_pragmas(&conn)?;
+        // Schema 4 drops clear columns (paradata kinds) and the answers' clear paths leave at
+        // the next unlock: zero the space they leave behind, and empty the log after.
+        let drops_clear_columns = !fresh && version < 4;
+        if drops_clear_columns {
+            conn.pragma_update(None, "secure_delete", true)?;
+        }
         schema::migrations().to_latest(&mut conn)?;
+        if drops_clear_columns {
+            conn.pragma_update(None, "secure_delete", false)?;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
         if fresh {
             conn.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
         }
@@ -189,6 +203,7 @@ impl Store {
             path: path.to_path_buf(),
             device_id,
             key: None,
+            protector: None,
         })
     }
 
@@ -213,6 +228,7 @@ impl Store {
             path: self.path.clone(),
             device_id: self.device_id,
             key: self.key.clone(),
+            protector: self.protector.clone(),
         })
     }
 

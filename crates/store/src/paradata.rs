@@ -1,6 +1,9 @@
 //! Paradata: how the interview happened (questions entered and left, answers
-//! changed, GPS fixes). The kind and time stay in clear for counting; the
-//! payload (paths, old and new values, coordinates) is encrypted.
+//! changed, GPS fixes). Only the interview and the time stay in clear; the whole
+//! event (its kind, paths, old and new values, coordinates) is encrypted. The kind was
+//! a clear column before schema 4: "three `answer_changed` then `repeat_row_added`"
+//! already says something about a household, so it went inside the ciphertext.
+//! What remains visible is the number of events per interview and their times.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
@@ -59,7 +62,7 @@ pub enum ParadataEvent {
 }
 
 impl ParadataEvent {
-    /// The kind name stored in clear.
+    /// The kind's name (inside the encrypted payload, as its `kind` tag).
     pub fn kind(&self) -> &'static str {
         match self {
             ParadataEvent::QuestionEntered { .. } => "question_entered",
@@ -151,8 +154,8 @@ pub(crate) fn insert(
         &serde_json::to_vec(event)?,
     )?;
     conn.execute(
-        "INSERT INTO paradata (seq, interview_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![seq, interview, event.kind(), clock::fmt(at), payload],
+        "INSERT INTO paradata (seq, interview_id, at, payload) VALUES (?1, ?2, ?3, ?4)",
+        params![seq, interview, clock::fmt(at), payload],
     )?;
     Ok(seq)
 }

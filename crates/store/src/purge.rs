@@ -14,7 +14,7 @@ use crate::{Result, Store, StoreError, clock};
 pub struct PurgeReport {
     /// Interviews whose answers were removed.
     pub interviews: u32,
-    /// Answer rows removed.
+    /// Answers removed (counted inside their encrypted documents).
     pub answers: u32,
     /// Batches whose bytes were dropped.
     pub batches: u32,
@@ -65,12 +65,22 @@ impl Store {
              WHERE o.state = 'acknowledged' AND o.acknowledged_at <= ?1 AND i.purged_at IS NULL",
             [cutoff],
         )?;
-        let answers = tx.execute(
-            "DELETE FROM answer WHERE interview_id IN (SELECT id FROM purge_target)",
-            [],
-        )?;
+        // Answers are counted inside their documents, which takes the key; a purge runs
+        // during a sync, unlocked. Locked (no caller does that), the count is 0.
+        let mut answers = 0;
+        if let Some(key) = self.key.as_deref() {
+            let targets: Vec<String> = tx
+                .prepare("SELECT id FROM purge_target")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for id in targets {
+                answers += crate::answers::count_answers(&tx, key, &id)?;
+            }
+        }
         tx.execute_batch(
-            "DELETE FROM paradata WHERE interview_id IN (SELECT id FROM purge_target); \
+            "DELETE FROM answer_doc WHERE interview_id IN (SELECT id FROM purge_target); \
+             DELETE FROM answer WHERE interview_id IN (SELECT id FROM purge_target); \
+             DELETE FROM paradata WHERE interview_id IN (SELECT id FROM purge_target); \
              DELETE FROM repeat_count WHERE interview_id IN (SELECT id FROM purge_target); \
              UPDATE visit SET note = NULL WHERE interview_id IN (SELECT id FROM purge_target);",
         )?;

@@ -149,10 +149,32 @@ CREATE TABLE reserve_release (
 ) STRICT;
 "#;
 
+/// Version 4: nothing in clear that tells which questions were answered.
+/// - `keyring` gains the Argon2id parameters (`iterations` holds its passes) and the name
+///   of the platform protector that also wraps the key (NULL: the PIN alone);
+/// - `answer_doc`: one AES-GCM document per interview holding all its answers and repeat
+///   row counts (paths inside the ciphertext, padded to whole KiB), replacing the clear
+///   `(interview_id, path)` rows of `answer` and `repeat_count`. Those rows need the data
+///   key to move, so the store moves them at the next unlock (`answers::convert_legacy_rows`)
+///   and the two tables stay, empty, for that;
+/// - `paradata.kind` goes: the kind is inside the encrypted payload already.
+const V4: &str = r#"
+ALTER TABLE keyring ADD COLUMN memory_kib INTEGER;
+ALTER TABLE keyring ADD COLUMN lanes INTEGER;
+ALTER TABLE keyring ADD COLUMN protector TEXT;
+
+CREATE TABLE answer_doc (
+    interview_id TEXT PRIMARY KEY REFERENCES interview(id),
+    doc          BLOB NOT NULL
+) STRICT;
+
+ALTER TABLE paradata DROP COLUMN kind;
+"#;
+
 /// All migrations, oldest first. Index `i` takes the schema to version `i + 1`.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: u32 = 3;
+pub const LATEST_VERSION: u32 = 4;

@@ -8,11 +8,10 @@
 //! Environment:
 //! - `FIELDPOST_CRASH_LONG=1`: 1,000 kills instead of 200;
 //! - `FIELDPOST_CRASH_SEED=<n>`: replay a run (the seed is printed);
-//! - `FIELDPOST_CRASH_ITERATIONS=<n>`: PBKDF2 iterations of the test store.
-//!   The default is the test-only `common::TEST_ITERATIONS`, because the child
-//!   and this test each unlock once per kill (2 x 200 unlocks); pass 600000 to
-//!   run it at production strength. The production default is asserted in
-//!   `encryption.rs`.
+//! - `FIELDPOST_CRASH_PRODUCTION_KDF=1`: the test store's PIN key at production
+//!   strength (Argon2id, `Kdf::PRODUCTION`). The default is the test-only
+//!   `common::TEST_KDF`, because the child and this test each unlock once per kill
+//!   (2 x 200 unlocks). The production default is asserted in `encryption.rs`.
 //!
 //! Prints exactly `crash-test: kills=N lost=L corrupt=C`.
 
@@ -71,10 +70,13 @@ fn sigkill_during_autosave_loses_nothing_reported() {
     } else {
         200
     };
-    let iterations =
-        env_u64("FIELDPOST_CRASH_ITERATIONS").map_or(common::TEST_ITERATIONS, |n| n as u32);
+    let kdf = if std::env::var("FIELDPOST_CRASH_PRODUCTION_KDF").as_deref() == Ok("1") {
+        fieldpost_store::crypto::Kdf::PRODUCTION
+    } else {
+        common::TEST_KDF
+    };
     let seed = env_u64("FIELDPOST_CRASH_SEED").unwrap_or_else(|| fastrand::u64(..));
-    eprintln!("crash test: seed={seed} iterations={iterations} kills={kills_wanted}");
+    eprintln!("crash test: seed={seed} kdf={kdf:?} kills={kills_wanted}");
     let mut rng = fastrand::Rng::with_seed(seed);
 
     // Official assignments for the child to interview, in 30 villages.
@@ -95,7 +97,7 @@ fn sigkill_during_autosave_loses_nothing_reported() {
     let path = dir.path().join("device.db");
     {
         let mut store = Store::open(&path).unwrap();
-        store.set_up_pin_with_iterations(PIN, iterations).unwrap();
+        store.set_up_pin_with_kdf(PIN, kdf).unwrap();
         store
             .save_questionnaire(common::FORM, VERSION, r#"{"fields":[]}"#)
             .unwrap();

@@ -50,6 +50,12 @@ fn no_answer_name_phone_or_note_in_the_raw_files() {
     f.store
         .set_answer(i, "members[0]/name", &json!("changed"))
         .unwrap();
+    // Which questions and repeats have rows is itself telling (skip logic): none of these
+    // paths, nor the paradata kinds, may be readable either.
+    f.store.add_repeat_row(i, "pregnancy_history").unwrap();
+    f.store
+        .set_answer(i, "pregnancy_history[0]/hiv_test_result", &json!("x"))
+        .unwrap();
     f.store
         .record_paradata(
             i,
@@ -82,6 +88,17 @@ fn no_answer_name_phone_or_note_in_the_raw_files() {
         needles.push(a.personal.address.clone());
     }
     needles.push("0912 345 678".into());
+    for path_or_kind in [
+        "q10_other",
+        "members[0]/name",
+        "pregnancy_history",
+        "hiv_test_result",
+        "answer_changed",
+        "question_entered",
+        "repeat_row_added",
+    ] {
+        needles.push(path_or_kind.into());
+    }
     // While open (data in the -wal) and after close (checkpointed into the main file).
     for n in &needles {
         assert_eq!(
@@ -119,7 +136,7 @@ fn wrong_pin_is_refused_and_change_pin_rewraps_without_reencrypting() {
 
     let answer_blob = || -> Vec<u8> {
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.query_row("SELECT value FROM answer", [], |r| r.get(0))
+        c.query_row("SELECT doc FROM answer_doc", [], |r| r.get(0))
             .unwrap()
     };
     let before = answer_blob();
@@ -146,24 +163,35 @@ fn wrong_pin_is_refused_and_change_pin_rewraps_without_reencrypting() {
     );
     store.unlock("1357").unwrap();
     assert_eq!(store.answers(i).unwrap()[0].value, json!(41));
-    let (kdf, iterations, salt) = store.kdf_parameters().unwrap().unwrap();
-    assert_eq!((kdf.as_str(), salt), (crypto::KDF_NAME, crypto::SALT_LEN));
-    assert!(
-        iterations >= crypto::DEFAULT_ITERATIONS,
-        "a changed PIN uses production strength"
+    let (kdf, _, salt) = store.kdf_parameters().unwrap().unwrap();
+    assert_eq!(
+        (kdf.as_str(), salt),
+        (crypto::ARGON2ID_NAME, crypto::SALT_LEN)
+    );
+    assert_eq!(
+        store.key_protection().unwrap().unwrap().0,
+        crypto::Kdf::PRODUCTION,
+        "a changed PIN uses production strength, though the store was set up with test parameters"
     );
 }
 
 #[test]
-fn production_pin_setup_uses_600000_iterations() {
+fn production_pin_setup_uses_argon2id_with_64_mib() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("d.db")).unwrap();
     assert!(!store.has_pin().unwrap());
     assert!(matches!(store.unlock(PIN), Err(StoreError::NoKey)));
     store.set_up_pin(PIN).unwrap();
-    assert_eq!(crypto::DEFAULT_ITERATIONS, 600_000);
-    let (_, iterations, _) = store.kdf_parameters().unwrap().unwrap();
-    assert_eq!(iterations, 600_000);
+    assert_eq!(
+        crypto::Kdf::PRODUCTION,
+        crypto::Kdf::Argon2id {
+            memory_kib: 65_536,
+            passes: 3,
+            lanes: 1
+        }
+    );
+    let (kdf, protector) = store.key_protection().unwrap().unwrap();
+    assert_eq!((kdf, protector), (crypto::Kdf::PRODUCTION, None));
     assert!(matches!(
         store.set_up_pin("9999"),
         Err(StoreError::KeyAlreadySet)
@@ -189,10 +217,10 @@ fn ciphertext_moved_to_another_row_or_interview_does_not_open() {
         .unwrap();
     drop(f);
     let c = rusqlite::Connection::open(&path).unwrap();
-    // Swap the two interviews' answers to the same question.
+    // Give the second interview the first one's answers.
     c.execute_batch(&format!(
-        "UPDATE answer SET value = (SELECT value FROM answer WHERE interview_id = '{i}' AND path = 'satisfied') \
-         WHERE interview_id = '{j}' AND path = 'satisfied';"
+        "UPDATE answer_doc SET doc = (SELECT doc FROM answer_doc WHERE interview_id = '{i}') \
+         WHERE interview_id = '{j}';"
     ))
     .unwrap();
     drop(c);

@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 const PIN: &str = "2468";
 const NOW: &str = "2026-11-20T08:00:00.000000Z";
+/// The answer path of the old stores: distinctive, so the raw files can be searched for it.
+const OLD_PATH: &str = "q_pregnant_now";
 
 /// Write, with plain SQL, what an older app would have left at `version`:
 /// a key, a questionnaire, an assignment, a draft interview with one answer,
@@ -24,7 +26,9 @@ fn old_store(path: &std::path::Path, version: usize) -> (Uuid, Uuid) {
     }
     c.pragma_update(None, "application_id", schema::APPLICATION_ID)
         .unwrap();
-    let (key, wrapped) = crypto::new_data_key(PIN, 1_000).unwrap();
+    // Before schema 4 every key was PBKDF2-wrapped.
+    let (key, wrapped) =
+        crypto::new_data_key(PIN, crypto::Kdf::Pbkdf2 { iterations: 1_000 }).unwrap();
     let (a, i) = (assignment.to_string(), interview.to_string());
     let personal = key
         .seal(
@@ -33,7 +37,7 @@ fn old_store(path: &std::path::Path, version: usize) -> (Uuid, Uuid) {
         )
         .unwrap();
     let answer = key
-        .seal(&crypto::aad("answer", &[&i, "age"]), b"57")
+        .seal(&crypto::aad("answer", &[&i, OLD_PATH]), b"57")
         .unwrap();
     c.execute_batch(&format!(
         "INSERT INTO setting VALUES ('device_id', '{}');
@@ -42,10 +46,11 @@ fn old_store(path: &std::path::Path, version: usize) -> (Uuid, Uuid) {
     ))
     .unwrap();
     c.execute(
-        "INSERT INTO keyring VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO keyring (id, kdf, iterations, salt, wrapped_key, changed_at) \
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)",
         params![
-            crypto::KDF_NAME,
-            wrapped.iterations,
+            crypto::PBKDF2_NAME,
+            1_000,
             wrapped.salt,
             wrapped.wrapped,
             NOW
@@ -65,10 +70,30 @@ fn old_store(path: &std::path::Path, version: usize) -> (Uuid, Uuid) {
     )
     .unwrap();
     c.execute(
-        "INSERT INTO answer VALUES (?1, 'age', ?2, ?3)",
-        params![i, answer, NOW],
+        "INSERT INTO answer VALUES (?1, ?2, ?3, ?4)",
+        params![i, OLD_PATH, answer, NOW],
     )
     .unwrap();
+    c.execute(
+        "INSERT INTO repeat_count VALUES (?1, 'members', 2)",
+        params![i],
+    )
+    .unwrap();
+    if (2..4).contains(&version) {
+        // Schemas 2 and 3 kept the paradata kind in clear.
+        let payload = key
+            .seal(
+                &crypto::aad("paradata", &[&i, "1"]),
+                br#"{"kind":"question_entered","path":"q_pregnant_now"}"#,
+            )
+            .unwrap();
+        c.execute(
+            "INSERT INTO paradata (seq, interview_id, kind, at, payload) \
+             VALUES (1, ?1, 'question_entered', ?2, ?3)",
+            params![i, NOW, payload],
+        )
+        .unwrap();
+    }
     if version >= 2 {
         c.execute(
             "INSERT INTO outbox (sequence, state, bytes, byte_len, sha256, created_at) \
@@ -94,6 +119,32 @@ fn upgrades_from_every_earlier_schema_keeping_data() {
             continue;
         }
         store.unlock(PIN).unwrap();
+        // The unlock re-wrapped the PBKDF2 key with Argon2id and moved the clear-keyed
+        // answer rows into the interview's encrypted document.
+        assert_eq!(
+            store.key_protection().unwrap().unwrap().0,
+            crypto::Kdf::PRODUCTION,
+            "from v{version}"
+        );
+        assert!(
+            !file_contains(&path, b"question_entered"),
+            "from v{version}: a paradata kind is still readable in the file"
+        );
+        if (2..4).contains(&version) {
+            assert_eq!(
+                store.paradata(interview).unwrap().len(),
+                1,
+                "from v{version}"
+            );
+        }
+        assert!(
+            !file_contains(&path, OLD_PATH.as_bytes()),
+            "from v{version}: the answer path is still readable in the file"
+        );
+        assert_eq!(
+            store.repeat_rows(interview).unwrap().get("members"),
+            Some(&2)
+        );
         assert_eq!(
             store.assignment(assignment).unwrap().personal.name,
             "Le Van Old"
@@ -103,7 +154,15 @@ fn upgrades_from_every_earlier_schema_keeping_data() {
             (i.status, i.non_response_code, i.purged_at),
             (InterviewStatus::Draft, None, None)
         );
-        assert_eq!(store.answers(interview).unwrap()[0].value, json!(57));
+        let answers = store.answers(interview).unwrap();
+        assert_eq!(
+            (answers[0].path.as_str(), &answers[0].value),
+            (OLD_PATH, &json!(57))
+        );
+        assert_eq!(
+            answers[0].updated_at.to_rfc3339(),
+            "2026-11-20T08:00:00+00:00"
+        );
         // The upgraded store works: a new answer and, on v1 stores, a first batch number.
         store.set_answer(interview, "sex", &json!("m")).unwrap();
         store.complete(interview).unwrap();
@@ -116,6 +175,14 @@ fn upgrades_from_every_earlier_schema_keeping_data() {
             "sequence continues after the old batches"
         );
     }
+}
+
+/// Does `needle` occur in the store's main file or its log?
+fn file_contains(path: &std::path::Path, needle: &[u8]) -> bool {
+    ["", "-wal"].iter().any(|suffix| {
+        std::fs::read(format!("{}{suffix}", path.display()))
+            .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+    })
 }
 
 fn file_digest(path: &std::path::Path) -> Vec<u8> {

@@ -8,9 +8,10 @@ use fieldpost_store::{Assignment, AssignmentKind, Personal, Store, Unit};
 use uuid::Uuid;
 
 pub const PIN: &str = "2468";
-/// Tests reopen stores many times; production strength (600,000, checked in
-/// `encryption.rs`) would make each unlock cost seconds in a debug build.
-pub const TEST_ITERATIONS: u32 = 10_000;
+/// Tests reopen stores many times; production strength (`Kdf::PRODUCTION`, 64 MiB,
+/// checked in `encryption.rs` and `pin_cost.rs`) would make each unlock cost a second or
+/// more in a debug build.
+pub const TEST_KDF: fieldpost_store::crypto::Kdf = fieldpost_store::crypto::Kdf::FAST_FOR_TESTS;
 pub const FORM: &str = "sipas";
 pub const VERSION: &str = "2025.1";
 
@@ -48,9 +49,7 @@ pub fn assignment(
 
 pub fn fixture(path: &Path) -> Fixture {
     let mut store = Store::open(path).unwrap();
-    store
-        .set_up_pin_with_iterations(PIN, TEST_ITERATIONS)
-        .unwrap();
+    store.set_up_pin_with_kdf(PIN, TEST_KDF).unwrap();
     store
         .save_questionnaire(FORM, VERSION, r#"{"form_id":"sipas","fields":[]}"#)
         .unwrap();
