@@ -9,6 +9,9 @@
 //!   (default 100, because every answer is an fsynced transaction) and scaled;
 //! - `BENCH disk_fdatasync_p50 <v> ms`: the disk's own cost of one
 //!   fdatasync, the floor under a durable autosave on this machine;
+//! - `BENCH store_pin_guess <v> ms (<m> MiB)`: one Argon2id derivation at the production
+//!   parameters, the cost of one PIN guess on one core (`FIELDPOST_BENCH_KDF_SWEEP=1`
+//!   adds neighbouring parameters);
 //! - `BENCH store_unlock <v> ms`: open + unlock at the production Argon2id
 //!   parameters (`Kdf::PRODUCTION`: 64 MiB, 3 passes).
 //!
@@ -46,6 +49,43 @@ fn run(base: &Path) -> Result<(), StoreError> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
+
+    // One PIN guess (one Argon2id derivation) at production strength, and with
+    // `FIELDPOST_BENCH_KDF_SWEEP=1` at neighbouring parameters (how they were chosen).
+    let mut sweep = vec![fieldpost_store::crypto::Kdf::PRODUCTION];
+    if std::env::var("FIELDPOST_BENCH_KDF_SWEEP").as_deref() == Ok("1") {
+        for (memory_kib, passes) in [
+            (65_536, 3),
+            (65_536, 8),
+            (65_536, 10),
+            (131_072, 4),
+            (262_144, 2),
+        ] {
+            sweep.push(fieldpost_store::crypto::Kdf::Argon2id {
+                memory_kib,
+                passes,
+                lanes: 1,
+            });
+        }
+    }
+    for kdf in sweep {
+        let mut guess = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            kdf.derive("000000", &[7u8; 16])?;
+            guess.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        let label = if kdf == fieldpost_store::crypto::Kdf::PRODUCTION {
+            "BENCH store_pin_guess".to_string()
+        } else {
+            format!("sweep {kdf:?}")
+        };
+        println!(
+            "{label} {:.1} ms ({} MiB)",
+            percentile(&mut guess, 0.50),
+            kdf.memory_bytes() >> 20
+        );
+    }
 
     // Unlock at production strength.
     let path = base.join("unlock.db");

@@ -7,7 +7,7 @@
 //!   additional authenticated data, so a ciphertext copied into another row
 //!   (another interview, another field path) fails to open.
 //! - The data key is **wrapped** (AES-256-GCM again) by a key derived from the
-//!   enumerator's PIN with Argon2id ([`Kdf::PRODUCTION`]: 64 MiB, 3 passes, one lane)
+//!   enumerator's PIN with Argon2id ([`Kdf::PRODUCTION`]: 64 MiB, 8 passes, one lane)
 //!   and a random 16-byte salt; the function and its parameters are stored beside the
 //!   wrapped key, so they can be raised later without breaking old stores. Stores made
 //!   before Argon2id (PBKDF2-HMAC-SHA256, 600,000 iterations) still unlock, and the
@@ -68,15 +68,21 @@ pub enum Kdf {
 }
 
 impl Kdf {
-    /// The production parameters: 64 MiB, 3 passes, 1 lane. RFC 9106 names
-    /// (64 MiB, 3 passes) as its second recommended option for memory-constrained
-    /// systems; a phone with 2-3 GiB can spare 64 MiB for the second an unlock takes.
-    /// On this project's 2-core build machine one derivation takes about 0.3 s in a release
-    /// build (README, "What the file alone gives an attacker"), a mid-range phone core
-    /// about as much; more passes would push a phone's unlock past a second.
+    /// The production parameters: 64 MiB, 8 passes, 1 lane.
+    ///
+    /// Why these: memory is what makes a guess dear on a GPU, and 64 MiB is what a
+    /// low-end phone (2 GiB) can give for the moment an unlock takes without the system
+    /// killing the app; RFC 9106's memory-constrained option is 64 MiB with 3 passes.
+    /// Passes then buy time: on this project's 2-core build machine one derivation takes
+    /// about 0.5 s at 8 passes (0.18 s at 3; `BENCH store_pin_guess`,
+    /// `FIELDPOST_BENCH_KDF_SWEEP=1` for the neighbours), and a mid-range phone core, about
+    /// half as fast on this memory-bound work, unlocks in about a second. More would make
+    /// every unlock (after each idle lock) a wait. One lane: the `argon2` crate runs lanes
+    /// one after another, so more lanes would cost the phone time without costing an
+    /// attacker more.
     pub const PRODUCTION: Kdf = Kdf::Argon2id {
         memory_kib: 64 * 1024,
-        passes: 3,
+        passes: 8,
         lanes: 1,
     };
 

@@ -186,7 +186,7 @@ fn production_pin_setup_uses_argon2id_with_64_mib() {
         crypto::Kdf::PRODUCTION,
         crypto::Kdf::Argon2id {
             memory_kib: 65_536,
-            passes: 3,
+            passes: 8,
             lanes: 1
         }
     );
