@@ -35,7 +35,7 @@ test('every kind of question and repeat rows reach the server as entered', { tim
   });
   app = await launchApp({ env: { FIELDPOST_SERVER_URL: server.url } });
   const { driver } = app;
-  await enrol(driver, { url: server.url, code });
+  await enrol(driver, { url: server.url, code, fingerprint: server.fingerprint });
   await clickFresh(driver, '.assignment[data-state="not_started"] .assignment-open');
 
   // A note and a text.

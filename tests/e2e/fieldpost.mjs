@@ -30,12 +30,14 @@ export async function startServer({ dir, listen = '127.0.0.1:0' } = {}) {
   });
   let code = null;
   let serverKey = null;
+  let fingerprint = null;
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the server did not start in 60 s')), 60000);
     proc.once('exit', (c) => reject(new Error(`the server exited with ${c}`)));
     createInterface({ input: proc.stdout }).on('line', (line) => {
       if (line.includes('username=enum1 ')) code = /enrolment_code=(\S+)/.exec(line)?.[1] ?? null;
       serverKey ??= /^demo: server key (\S+)/.exec(line)?.[1] ?? null;
+      fingerprint ??= /server_fingerprint=(\S+)/.exec(line)?.[1] ?? null;
       const m = /^fieldpost serve: listening on (\S+)/.exec(line);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
@@ -46,7 +48,7 @@ export async function startServer({ dir, listen = '127.0.0.1:0' } = {}) {
     proc.once('exit', resolve);
     proc.kill('SIGKILL');
   });
-  return { url, code, serverKey, db, dir, stop };
+  return { url, code, serverKey, fingerprint, db, dir, stop };
 }
 
 /**
@@ -122,6 +124,7 @@ export async function type(driver, selector, text) {
 export async function enrol(driver, server) {
   await type(driver, '#enrol-server', server.url);
   await type(driver, '#enrol-code', server.code);
+  await type(driver, '#enrol-fingerprint', server.fingerprint);
   await type(driver, '#enrol-pin', PIN);
   await type(driver, '#enrol-pin2', PIN);
   await (await waitVisible(driver, '#enrol-submit')).click();

@@ -70,6 +70,8 @@ macro_rules! messages {
             Nr(NonResponseCode),
             /// What a failed command means for the user.
             Error(ErrorCode),
+            /// Why the server refused a held interview, and what to do.
+            Refusal(Refusal),
         }
 
         impl Msg {
@@ -98,6 +100,8 @@ messages! {
     EnrolIntro,
     ServerAddress,
     EnrolCode,
+    ServerFingerprint,
+    ServerFingerprintHint,
     PinChoose,
     PinAgain,
     PinWhy,
@@ -226,6 +230,11 @@ impl Msg {
             ),
             Msg::ServerAddress => ("Địa chỉ máy chủ", "Server address"),
             Msg::EnrolCode => ("Mã đăng ký một lần", "One-time enrolment code"),
+            Msg::ServerFingerprint => ("Mã nhận dạng máy chủ", "Server fingerprint"),
+            Msg::ServerFingerprintHint => (
+                "In bên cạnh mã đăng ký (ví dụ 3f2a-9c01-…). Ứng dụng chỉ tin máy chủ có đúng mã này.",
+                "Printed beside the enrolment code (for example 3f2a-9c01-…). The app trusts only the server with exactly this fingerprint.",
+            ),
             Msg::PinChoose => (
                 "Chọn mã PIN (ít nhất 6 chữ số)",
                 "Choose a PIN (at least 6 digits)",
@@ -398,6 +407,7 @@ impl Msg {
             Msg::Version => ("Phiên bản", "Version"),
             Msg::LockNow => ("Khoá ứng dụng", "Lock the app"),
             Msg::Error(code) => error_text(code),
+            Msg::Refusal(r) => refusal_text(r),
         }
     }
 }
@@ -453,6 +463,10 @@ fn error_text(code: ErrorCode) -> (&'static str, &'static str) {
             "Địa chỉ máy chủ không hợp lệ. Địa chỉ phải bắt đầu bằng http:// hoặc https://.",
             "The server address is not valid. It must start with http:// or https://.",
         ),
+        ErrorCode::InsecureServerUrl => (
+            "Địa chỉ máy chủ dùng http:// không được bảo vệ nên ứng dụng không kết nối. Hãy dùng địa chỉ https:// do giám sát viên cung cấp.",
+            "This server address uses plain http://, which anyone on the way could read or change, so the app did not connect. Use the https:// address your supervisor gave you.",
+        ),
         ErrorCode::InvalidAnswer => (
             "Câu trả lời không phù hợp với câu hỏi. Hãy kiểm tra và nhập lại.",
             "That answer does not fit the question. Check it and enter it again.",
@@ -473,9 +487,104 @@ fn error_text(code: ErrorCode) -> (&'static str, &'static str) {
             "Không đọc được bảng hỏi. Hãy đồng bộ để tải lại; nếu vẫn lỗi, báo giám sát viên.",
             "The questionnaire could not be read. Sync to download it again; if it still fails, tell your supervisor.",
         ),
+        ErrorCode::ServerNotTrusted => (
+            "Câu trả lời không đến từ máy chủ của bạn (chữ ký không khớp), nên máy này không thay đổi gì. Có thể ai đó đang can thiệp vào kết nối: hãy thử lại bằng mạng khác và kiểm tra mã nhận dạng máy chủ với giám sát viên.",
+            "The answer did not come from your server (its signature does not match), so nothing was changed on this device. Someone may be interfering with the connection: try again on another network and check the server fingerprint with your supervisor.",
+        ),
+        ErrorCode::QuestionnaireUnsupported => (
+            "Bảng hỏi mới trên máy chủ cần phiên bản ứng dụng mới hơn. Các phiếu đã làm vẫn an toàn. Hãy cập nhật ứng dụng rồi đồng bộ lại.",
+            "The server's new questionnaire needs a newer version of the app. Your interviews are safe. Update the app, then sync again.",
+        ),
+        ErrorCode::InterviewsHeld => (
+            "Máy chủ từ chối một số phiếu; các phiếu khác đã được gửi. Xem danh sách hộ bên dưới và báo giám sát viên.",
+            "The server refused some interviews; the others were sent. See the households listed below and tell your supervisor.",
+        ),
         ErrorCode::Internal => (
             "Đã xảy ra lỗi không mong muốn. Hãy thử lại; nếu vẫn lỗi, liên hệ giám sát viên.",
             "Something unexpected went wrong. Try again; if it keeps failing, call your supervisor.",
+        ),
+    }
+}
+
+/// Why the server refused an interview for good, one variant per refusal code of the server's
+/// API (`fieldpost_proto::v1::ErrorCode`); the UI gets the code as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    QuestionnaireMismatch,
+    InvalidPayload,
+    WrongRecipient,
+    MalformedBatch,
+    ForgedSignature,
+    TamperedCiphertext,
+    SequenceConflict,
+    ReplayFromAnotherDevice,
+    PayloadTooLarge,
+    Other,
+}
+
+impl Refusal {
+    /// Every refusal, for the translation tests.
+    #[cfg(test)]
+    pub const ALL: &[Refusal] = &[
+        Refusal::QuestionnaireMismatch,
+        Refusal::InvalidPayload,
+        Refusal::WrongRecipient,
+        Refusal::MalformedBatch,
+        Refusal::ForgedSignature,
+        Refusal::TamperedCiphertext,
+        Refusal::SequenceConflict,
+        Refusal::ReplayFromAnotherDevice,
+        Refusal::PayloadTooLarge,
+        Refusal::Other,
+    ];
+
+    /// From the server's code as the core reports it.
+    pub fn from_code(code: &str) -> Refusal {
+        match code {
+            "questionnaire_mismatch" => Refusal::QuestionnaireMismatch,
+            "invalid_payload" => Refusal::InvalidPayload,
+            "wrong_recipient" => Refusal::WrongRecipient,
+            "malformed_batch" => Refusal::MalformedBatch,
+            "forged_signature" => Refusal::ForgedSignature,
+            "tampered_ciphertext" => Refusal::TamperedCiphertext,
+            "sequence_conflict" => Refusal::SequenceConflict,
+            "replay_from_another_device" => Refusal::ReplayFromAnotherDevice,
+            "payload_too_large" => Refusal::PayloadTooLarge,
+            _ => Refusal::Other,
+        }
+    }
+}
+
+/// What a refusal means for the enumerator: the interview is kept on the device; who to call.
+fn refusal_text(r: Refusal) -> (&'static str, &'static str) {
+    match r {
+        Refusal::QuestionnaireMismatch => (
+            "Phiếu làm theo phiên bản bảng hỏi mà máy chủ không có. Phiếu vẫn được giữ trên máy; sẽ tự gửi lại khi máy chủ có bảng hỏi đó. Hãy báo giám sát viên.",
+            "This interview uses a questionnaire version the server does not have. It stays on the device and is sent again by itself once the server has that version. Tell your supervisor.",
+        ),
+        Refusal::InvalidPayload => (
+            "Máy chủ không nhận nội dung phiếu này (ví dụ hộ không còn trong mẫu). Phiếu vẫn được giữ trên máy. Hãy báo giám sát viên.",
+            "The server does not accept this interview's content (for example the household is no longer in the sample). It stays on the device. Tell your supervisor.",
+        ),
+        Refusal::WrongRecipient => (
+            "Phiếu được mã hoá bằng khoá cũ của khảo sát. Ứng dụng sẽ mã hoá lại và gửi ở lần đồng bộ sau.",
+            "This interview was encrypted to an old survey key. The app encrypts it again and sends it at the next sync.",
+        ),
+        Refusal::MalformedBatch | Refusal::TamperedCiphertext | Refusal::ForgedSignature => (
+            "Máy chủ báo gói dữ liệu của phiếu bị hỏng hoặc bị thay đổi trên đường truyền. Phiếu vẫn an toàn trên máy. Hãy báo giám sát viên ngay.",
+            "The server says this interview's data arrived damaged or changed on the way. The interview is safe on the device. Tell your supervisor now.",
+        ),
+        Refusal::SequenceConflict | Refusal::ReplayFromAnotherDevice => (
+            "Máy chủ thấy gói dữ liệu trùng với một gói khác của máy này. Phiếu vẫn an toàn trên máy. Đừng cài lại ứng dụng; hãy báo giám sát viên.",
+            "The server saw this data clash with another upload of this device. The interview is safe on the device. Do not reinstall the app; tell your supervisor.",
+        ),
+        Refusal::PayloadTooLarge => (
+            "Phiếu quá lớn để gửi. Phiếu vẫn an toàn trên máy. Hãy báo giám sát viên.",
+            "This interview is too large to send. It is safe on the device. Tell your supervisor.",
+        ),
+        Refusal::Other => (
+            "Máy chủ từ chối phiếu này. Phiếu vẫn an toàn trên máy. Hãy báo giám sát viên.",
+            "The server refused this interview. It is safe on the device. Tell your supervisor.",
         ),
     }
 }

@@ -49,9 +49,19 @@ fn main() {
     println!("BENCH app_core_first_screen {:.1} ms", ms(t.elapsed()));
 
     let t = Instant::now();
+    let fingerprint = report
+        .lines()
+        .find(|l| l.contains("username=enum1 "))
+        .and_then(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix("server_fingerprint="))
+        })
+        .expect("the server fingerprint")
+        .to_string();
     core.enrol(&EnrolRequest {
         server_url: url,
         code,
+        server_fingerprint: fingerprint,
         pin: "246810".into(),
     })
     .expect("enrols");

@@ -29,13 +29,7 @@ impl Sealer {
                 .ok_or_else(|| not_enrolled("no signing key"))?,
         )
         .map_err(error::internal)?;
-        let recipients: Vec<RecipientKey> = serde_json::from_str(
-            &store
-                .setting(keys::RECIPIENTS)
-                .map_err(error::store)?
-                .ok_or_else(|| not_enrolled("no recipients"))?,
-        )
-        .map_err(error::internal)?;
+        let recipients: Vec<RecipientKey> = crate::device::recipients(store)?;
         let recipients = recipients
             .iter()
             .map(|r| r.public_key.parse())
@@ -53,12 +47,24 @@ impl Sealer {
         })
     }
 
+    /// The recipients' key ids, as batch headers list them.
+    pub fn key_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.recipients.iter().map(|r| r.key_id()).collect();
+        ids.sort();
+        ids
+    }
+
     /// Seals every finished interview not yet in a batch, `batch_size` per batch, into the
-    /// outbox; returns the sealed bytes' total length.
+    /// outbox, and every interview whose batch the server refused (and that is not held), one
+    /// per batch; returns the sealed bytes' total length.
     pub fn seal_pending(&self, store: &mut Store, batch_size: usize) -> Result<u64, CommandError> {
         let pending = store.unbatched_interviews().map_err(error::store)?;
+        let refused = store.refused_interviews().map_err(error::store)?;
+        let chunks = pending
+            .chunks(batch_size.max(1))
+            .chain(refused.chunks(1));
         let mut sealed_bytes = 0;
-        for chunk in pending.chunks(batch_size.max(1)) {
+        for chunk in chunks {
             let (summaries, payload) = content(store, chunk, self.enumerator_id)?;
             let device_id = store.device_id();
             store

@@ -4,10 +4,10 @@
 //! batches are encrypted to.
 
 use crate::error;
-use crate::server::Server;
+use crate::server::{Server, Trust};
 use fieldpost_proto::app::{CommandError, EnrolRequest, ErrorCode};
 use fieldpost_proto::v1;
-use fieldpost_seal::DeviceSigningKey;
+use fieldpost_seal::{DeviceSigningKey, ServerPublicKey};
 use fieldpost_store::{AssignmentKind, NewAssignment, Personal, Store, Unit};
 use uuid::Uuid;
 
@@ -19,7 +19,10 @@ pub mod keys {
     pub const SURVEY_TITLE: &str = "survey_title";
     pub const FORM_ID: &str = "form_id";
     pub const FORM_VERSION: &str = "form_version";
-    pub const RECIPIENTS: &str = "recipients";
+    /// The questionnaire versions the server has (one per line), from the last refresh.
+    pub const SERVER_VERSIONS: &str = "server_versions";
+    /// Legacy plain copy of the recipients (before they became a secret); removed at enrolment.
+    pub const RECIPIENTS_PLAIN: &str = "recipients";
     pub const CODELISTS: &str = "codelists";
     pub const LANGUAGE: &str = "language";
     pub const LAST_SYNC_OK: &str = "sync_last_success";
@@ -28,9 +31,14 @@ pub mod keys {
     pub const BATCH_SIZE: &str = "sync_batch_size";
     /// Days answers stay after the server acknowledged them (`DEFAULT_RETENTION_DAYS`).
     pub const RETENTION_DAYS: &str = "retention_days";
-    /// Secrets.
+    /// Secrets (encrypted and authenticated under the data key: a change made to the file
+    /// outside the app fails to decrypt, so it is detected and never used).
     pub const DEVICE_TOKEN: &str = "device_token";
     pub const SIGNING_KEY: &str = "signing_key";
+    /// The server's signing key, pinned at enrolment (base64 of the raw Ed25519 key).
+    pub const SERVER_KEY: &str = "server_key";
+    /// The keys batches are encrypted to, as the server last sent them (signed).
+    pub const RECIPIENTS: &str = "recipients";
 }
 
 /// Shortest PIN accepted: 6 digits, as phones ask.
@@ -69,16 +77,32 @@ pub async fn enrol(store: &mut Store, req: &EnrolRequest) -> Result<(), CommandE
             key
         }
     };
-    let enrolled = Server::new(&url, None)?
+    if req.server_fingerprint.trim().is_empty() {
+        return Err(CommandError::new(
+            ErrorCode::ServerNotTrusted,
+            "type the server fingerprint printed beside the enrolment code",
+        ));
+    }
+    // The reply must be signed by a key with the fingerprint from the enrolment sheet; that key
+    // is then pinned, and every later reply must be signed by it (or by its endorsed successor).
+    let server = Server::new(&url, None, Trust::Fingerprint(req.server_fingerprint.clone()))?;
+    let enrolled = server
         .enrol(&v1::EnrolRequest {
             code: req.code.trim().to_string(),
             device_id: store.device_id(),
             public_key: key.public_key().to_string(),
         })
         .await?;
+    let pinned = server.signer().ok_or_else(|| {
+        CommandError::new(ErrorCode::ServerNotTrusted, "the enrolment reply has no signer")
+    })?;
     store
         .set_secret(keys::DEVICE_TOKEN, enrolled.device_token.as_bytes())
         .map_err(error::store)?;
+    store
+        .set_secret(keys::SERVER_KEY, pinned.to_string().as_bytes())
+        .map_err(error::store)?;
+    save_recipients(store, &enrolled.recipients)?;
     let set = |store: &mut Store, k: &str, v: &str| store.set_setting(k, Some(v));
     (|| {
         set(store, keys::SERVER_URL, &url)?;
@@ -89,15 +113,23 @@ pub async fn enrol(store: &mut Store, req: &EnrolRequest) -> Result<(), CommandE
             &enrolled.enumerator.id.to_string(),
         )?;
         set(store, keys::SURVEY_TITLE, &enrolled.survey.title)?;
-        let recipients = serde_json::to_string(&enrolled.recipients).unwrap_or_default();
-        set(store, keys::RECIPIENTS, &recipients)
+        store.set_setting(keys::RECIPIENTS_PLAIN, None)
     })()
     .map_err(error::store)?;
     refresh(store).await
 }
 
-/// The enrolled device's server address and token, or `NotEnrolled`.
-pub(crate) fn credentials(store: &Store) -> Result<(String, String), CommandError> {
+/// What the device needs to talk to its server: the address, the device token and the pinned
+/// server key.
+pub(crate) struct Credentials {
+    pub url: String,
+    pub token: String,
+    pub server_key: ServerPublicKey,
+}
+
+/// The enrolled device's credentials, or `NotEnrolled`. A pinned key that does not decrypt (the
+/// file was edited outside the app) is an error, never a reason to trust another key.
+pub(crate) fn credentials(store: &Store) -> Result<Credentials, CommandError> {
     let url = store
         .setting(keys::SERVER_URL)
         .map_err(error::store)?
@@ -106,14 +138,83 @@ pub(crate) fn credentials(store: &Store) -> Result<(String, String), CommandErro
         .secret(keys::DEVICE_TOKEN)
         .map_err(error::store)?
         .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no device token"))?;
-    Ok((url, String::from_utf8_lossy(&token).into_owned()))
+    let server_key = store
+        .secret(keys::SERVER_KEY)
+        .map_err(error::store)?
+        .ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::NotEnrolled,
+                "no pinned server key; enrol the device again",
+            )
+        })?;
+    let server_key = String::from_utf8_lossy(&server_key)
+        .parse()
+        .map_err(|e| CommandError::new(ErrorCode::StoreUnavailable, format!("pinned server key: {e}")))?;
+    Ok(Credentials {
+        url,
+        token: String::from_utf8_lossy(&token).into_owned(),
+        server_key,
+    })
+}
+
+/// A client for the enrolled device's server, trusting only the pinned key.
+fn server(store: &Store) -> Result<Server, CommandError> {
+    let c = credentials(store)?;
+    Server::new(&c.url, Some(&c.token), Trust::Pinned(c.server_key))
+}
+
+/// Pins the server's successor key when a verified reply was signed by it (a key rotation).
+fn pin_rotation(store: &mut Store, server: &Server, pinned: ServerPublicKey) -> Result<(), CommandError> {
+    if let Some(signer) = server.signer()
+        && signer != pinned
+    {
+        store
+            .set_secret(keys::SERVER_KEY, signer.to_string().as_bytes())
+            .map_err(error::store)?;
+        let _ = store.log_sync("server_key_rotated", None, &signer.fingerprint());
+    }
+    Ok(())
+}
+
+fn save_recipients(store: &mut Store, recipients: &[v1::RecipientKey]) -> Result<(), CommandError> {
+    let json = serde_json::to_vec(recipients).map_err(error::internal)?;
+    store
+        .set_secret(keys::RECIPIENTS, &json)
+        .map_err(error::store)
+}
+
+/// The recipients as last received from the server. A copy edited outside the app fails to
+/// decrypt: it is reported (`StoreUnavailable`) and never used; [`refresh_recipients`] replaces
+/// it with the server's signed list.
+pub(crate) fn recipients(store: &Store) -> Result<Vec<v1::RecipientKey>, CommandError> {
+    let bytes = store
+        .secret(keys::RECIPIENTS)
+        .map_err(error::store)?
+        .ok_or_else(|| CommandError::new(ErrorCode::NotEnrolled, "no recipients"))?;
+    serde_json::from_slice(&bytes).map_err(error::internal)
+}
+
+/// Fetches the survey's recipients (signed) and keeps them: a key HQ added after enrolment
+/// reaches the device at its next sync.
+pub(crate) async fn refresh_recipients(store: &mut Store) -> Result<(), CommandError> {
+    let server = server(store)?;
+    let pinned = credentials(store)?.server_key;
+    let list: v1::Recipients = server.get("/device/recipients").await?;
+    if list.recipients.is_empty() {
+        return Err(CommandError::new(
+            ErrorCode::ServerError,
+            "the server lists no keys to encrypt to",
+        ));
+    }
+    save_recipients(store, &list.recipients)?;
+    pin_rotation(store, &server, pinned)
 }
 
 /// Downloads the questionnaire, assignments and code lists again (after enrolment, and at
 /// each sync, so new assignments arrive).
 pub async fn refresh(store: &mut Store) -> Result<(), CommandError> {
-    let (url, token) = credentials(store)?;
-    let server = Server::new(&url, Some(&token))?;
+    let server = server(store)?;
+    let pinned = credentials(store)?.server_key;
 
     let versions: v1::Questionnaires = server.get("/device/questionnaires").await?;
     let latest = versions
@@ -126,26 +227,21 @@ pub async fn refresh(store: &mut Store) -> Result<(), CommandError> {
                 "the survey has no questionnaire yet; ask your supervisor",
             )
         })?;
-    let bytes = server
-        .get_bytes(&format!("/device/questionnaires/{}", latest.version))
-        .await?;
-    let form = fieldpost_form::import_xlsform(&bytes)
-        .map_err(|e| CommandError::new(ErrorCode::QuestionnaireUnavailable, e.to_string()))?
-        .form;
-    let form_id = form
-        .settings
-        .form_id
-        .clone()
-        .unwrap_or_else(|| "form".into());
+    let names: Vec<&str> = versions.versions.iter().map(|v| v.version.as_str()).collect();
     store
-        .save_questionnaire(&form_id, &latest.version, &form.to_json())
+        .set_setting(keys::SERVER_VERSIONS, Some(&names.join("\n")))
         .map_err(error::store)?;
-    store
-        .set_setting(keys::FORM_ID, Some(&form_id))
-        .map_err(error::store)?;
-    store
-        .set_setting(keys::FORM_VERSION, Some(&latest.version))
-        .map_err(error::store)?;
+    // Versions are immutable on the server: one already here is not downloaded again.
+    let have = match store.setting(keys::FORM_ID).map_err(error::store)? {
+        Some(id) => store
+            .questionnaire(&id, &latest.version)
+            .map_err(error::store)?
+            .is_some(),
+        None => false,
+    };
+    if !have {
+        download_form(store, &server, &latest.version).await?;
+    }
 
     let codelists: v1::CodeLists = server.get("/device/codelists").await?;
     store
@@ -160,9 +256,58 @@ pub async fn refresh(store: &mut Store) -> Result<(), CommandError> {
         .setting(keys::ENUMERATOR)
         .map_err(error::store)?
         .unwrap_or_default();
+    let form_id = store
+        .setting(keys::FORM_ID)
+        .map_err(error::store)?
+        .unwrap_or_else(|| "form".into());
     let local = local_assignments(&assignments.assignments, &enumerator, &form_id);
     store.import_assignments(&local).map_err(error::store)?;
-    Ok(())
+    pin_rotation(store, &server, pinned)
+}
+
+/// Downloads the server's compiled form of `version`, not the workbook: the device runs exactly
+/// what ingest checks answers against. A form this engine cannot run is reported now, at
+/// download, not as a refused batch later.
+async fn download_form(store: &mut Store, server: &Server, version: &str) -> Result<(), CommandError> {
+    let bytes = server
+        .get_bytes(&format!("/device/questionnaires/{version}/form"))
+        .await?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        CommandError::new(ErrorCode::QuestionnaireUnavailable, "the compiled form is not UTF-8")
+    })?;
+    let form = fieldpost_form::Form::from_json(&text).map_err(|e| {
+        CommandError::new(
+            ErrorCode::QuestionnaireUnsupported,
+            format!("questionnaire version {version}: {e}; update the app"),
+        )
+    })?;
+    let form_id = form
+        .settings
+        .form_id
+        .clone()
+        .unwrap_or_else(|| "form".into());
+    store
+        .save_questionnaire(&form_id, version, &form.to_json())
+        .map_err(error::store)?;
+    store
+        .set_setting(keys::FORM_ID, Some(&form_id))
+        .map_err(error::store)?;
+    store
+        .set_setting(keys::FORM_VERSION, Some(version))
+        .map_err(error::store)
+}
+
+/// What a refusal depends on besides the interview itself: the keys batches go to and the
+/// questionnaire versions the server has. A held interview is tried again when this changes.
+pub(crate) fn refusal_context(store: &Store) -> Result<String, CommandError> {
+    let mut ids: Vec<String> = recipients(store)?.into_iter().map(|r| r.key_id).collect();
+    ids.sort();
+    let versions = store
+        .setting(keys::SERVER_VERSIONS)
+        .map_err(error::store)?
+        .unwrap_or_default();
+    let text = format!("{}\n--\n{versions}", ids.join("\n"));
+    Ok(fieldpost_seal::digest(text.as_bytes()).to_string())
 }
 
 /// The server's assignments as the store keeps them, with official and reserve paired by id.

@@ -54,6 +54,7 @@ fn an_enumerators_day_from_enrolment_to_the_server() {
         .enrol(&EnrolRequest {
             server_url: url.clone(),
             code: "not-a-code".into(),
+            server_fingerprint: demo.fingerprint.clone(),
             pin: PIN.into(),
         })
         .expect_err("unknown code");
@@ -62,6 +63,7 @@ fn an_enumerators_day_from_enrolment_to_the_server() {
         .enrol(&EnrolRequest {
             server_url: url.clone(),
             code,
+            server_fingerprint: demo.fingerprint.clone(),
             pin: PIN.into(),
         })
         .expect("enrols");
@@ -272,6 +274,7 @@ fn the_screens_keep_working_while_a_sync_waits_on_a_silent_server() {
     core.enrol(&EnrolRequest {
         server_url: demo.url.clone(),
         code: demo.enum1_code.clone().expect("enum1's code"),
+        server_fingerprint: demo.fingerprint.clone(),
         pin: PIN.into(),
     })
     .expect("enrols");

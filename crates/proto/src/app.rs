@@ -100,6 +100,10 @@ pub struct AppStatus {
 pub struct EnrolRequest {
     pub server_url: String,
     pub code: String,
+    /// The server key's fingerprint printed beside the code (`3f2a-9c01-...`; case, spaces and
+    /// dashes do not matter): the enrolment reply must be signed by a key with it.
+    #[serde(default)]
+    pub server_fingerprint: String,
     pub pin: String,
 }
 
@@ -338,6 +342,23 @@ pub struct SyncStatus {
     /// The last attempt's failure, if it failed.
     pub last_error: Option<CommandError>,
     pub server_url: Option<String>,
+    /// Finished interviews the server refused for good, set aside so the rest can go: the
+    /// enumerator sees which household and what to do.
+    #[serde(default)]
+    pub held: Vec<HeldInterview>,
+}
+
+/// A finished interview the server refused, and why (the server's refusal code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldInterview {
+    pub interview_id: Uuid,
+    pub assignment_id: Uuid,
+    /// The household as the list shows it (name or code).
+    pub household: String,
+    /// The server's refusal code (`questionnaire_mismatch`, `invalid_payload`, ...): the UI
+    /// has a sentence for each.
+    pub reason: String,
+    pub since: DateTime<Utc>,
 }
 
 /// Progress of a running sync, for the progress bar.
@@ -385,6 +406,9 @@ pub enum ErrorCode {
     DeviceRevoked,
     /// The server address is not a valid http(s) URL.
     InvalidServerUrl,
+    /// The server address is plain `http://` to another machine (only loopback may be plain):
+    /// the enumerator must use the https:// address the supervisor gave.
+    InsecureServerUrl,
     /// The answer does not fit the question (wrong type, unknown choice).
     InvalidAnswer,
     /// Required answers are missing or constraints broken (see `review`).
@@ -395,6 +419,14 @@ pub enum ErrorCode {
     NotFound,
     /// The questionnaire could not be read (a broken download or an unsupported form).
     QuestionnaireUnavailable,
+    /// A reply did not come from the device's own server (its signature does not verify):
+    /// nothing was changed on the device.
+    ServerNotTrusted,
+    /// The server's questionnaire needs a newer app (its compiled form cannot run here).
+    QuestionnaireUnsupported,
+    /// The server refused some finished interviews for good; they are set aside (see
+    /// `SyncStatus::held`) and the rest went through.
+    InterviewsHeld,
     /// Anything the UI has no specific sentence for yet.
     Internal,
 }

@@ -100,6 +100,29 @@ pub struct Account {
     pub province: Option<String>,
 }
 
+/// `GET /accounts` (admin): an account and whether it may sign in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInfo {
+    #[serde(flatten)]
+    pub account: Account,
+    /// When an admin disabled it; `None`: it may sign in.
+    #[serde(default)]
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// `PUT /sessions/password`: a signed-in person changes their own password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+/// `PUT /accounts/{account_id}/password` (admin): a new password for someone who lost theirs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordReset {
+    pub new_password: String,
+}
+
 /// `POST /surveys` (admin).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewSurvey {
@@ -166,6 +189,10 @@ pub struct EnrolmentCode {
     /// Shown once; the server keeps only its hash.
     pub code: String,
     pub expires_at: DateTime<Utc>,
+    /// The fingerprint of the server's signing key (`3f2a-9c01-...`), printed beside the code:
+    /// the device refuses an enrolment reply not signed by a key with this fingerprint.
+    #[serde(default)]
+    pub server_fingerprint: String,
 }
 
 /// `POST /enrol`: a device trades a one-time code and its public key for a device token.
@@ -180,6 +207,8 @@ pub struct EnrolRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolResponse {
+    /// Signed like every reply (headers `x-fieldpost-signature`, `x-fieldpost-signer`); the
+    /// device checks the signer's fingerprint against the one printed with the code.
     pub device_id: Uuid,
     /// Bearer token for the device's later calls; bound to this device and its key.
     pub device_token: String,
@@ -330,6 +359,59 @@ pub struct ProgressRow {
     pub interviews: u64,
 }
 
+/// `GET /incidents?survey=...&since=...&limit=...`: what went wrong at ingest, newest first.
+/// An admin sees every incident; a coordinator those placed in their province.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IncidentQuery {
+    /// Only this survey's incidents (incidents no survey could be found for are then left out).
+    #[serde(default)]
+    pub survey: Option<Uuid>,
+    /// Only incidents recorded at or after this time.
+    #[serde(default)]
+    pub since: Option<DateTime<Utc>>,
+    /// At most this many (default and maximum 1,000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incidents {
+    pub incidents: Vec<Incident>,
+}
+
+/// Something a coordinator or HQ should look into. Never holds respondents' data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// A batch rejection's [`ErrorCode`] wire name (`wrong_recipient`, `sequence_conflict`,
+    /// ...), or `duplicate_interview`.
+    pub kind: String,
+    pub survey_id: Option<Uuid>,
+    /// The province it was placed in: the assignment's, else the device's enumerator's when
+    /// they work in one province. `None`: only an admin sees it.
+    pub province: Option<String>,
+    pub device_id: Option<Uuid>,
+    pub sequence: Option<u64>,
+    /// The assignment concerned, when the server could tell.
+    pub assignment_code: Option<String>,
+    /// A technical sentence: what happened and what to look at.
+    pub detail: String,
+    /// For `duplicate_interview`: the interview that counts and the one that does not.
+    #[serde(default)]
+    pub duplicate: Option<DuplicateInterview>,
+}
+
+/// Two finished interviews for one assignment. Both are stored (and archived); only `counted`
+/// counts in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateInterview {
+    pub counted_interview_id: Uuid,
+    pub counted_device_id: Uuid,
+    pub duplicate_interview_id: Uuid,
+    pub duplicate_device_id: Uuid,
+}
+
 /// Every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
@@ -389,6 +471,15 @@ pub enum ErrorCode {
     QuestionnaireMismatch,
     /// The server failed; retrying later is safe.
     Internal,
+    /// The request body is larger than this route accepts (HTTP 413); the message says the
+    /// limit. A batch that big should be sealed again in smaller batches.
+    PayloadTooLarge,
+    /// Too many failed attempts (sign-in, enrolment) from this address or for this account
+    /// (HTTP 429); the `Retry-After` header says when to try again.
+    TooManyRequests,
+    /// The server is busy or the request took too long (HTTP 503, or 408 when the request
+    /// itself arrived too slowly); retry after `Retry-After` seconds.
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -412,6 +503,9 @@ impl ErrorCode {
             ErrorCode::InvalidPayload => "invalid_payload",
             ErrorCode::QuestionnaireMismatch => "questionnaire_mismatch",
             ErrorCode::Internal => "internal",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::Unavailable => "unavailable",
         }
     }
 
@@ -419,7 +513,10 @@ impl ErrorCode {
     /// failed with a permanent error in its outbox (never deletes it) and reports it instead of
     /// retrying forever.
     pub fn is_retryable(self) -> bool {
-        matches!(self, ErrorCode::Internal)
+        matches!(
+            self,
+            ErrorCode::Internal | ErrorCode::TooManyRequests | ErrorCode::Unavailable
+        )
     }
 }
 
@@ -448,6 +545,9 @@ mod tests {
             ErrorCode::InvalidPayload,
             ErrorCode::QuestionnaireMismatch,
             ErrorCode::Internal,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::TooManyRequests,
+            ErrorCode::Unavailable,
         ];
         for code in all {
             let json = serde_json::to_string(&code).expect("serializes");
@@ -459,6 +559,9 @@ mod tests {
         }
         assert!(ErrorCode::Internal.is_retryable());
         assert!(!ErrorCode::ForgedSignature.is_retryable());
+        assert!(ErrorCode::Unavailable.is_retryable());
+        assert!(ErrorCode::TooManyRequests.is_retryable());
+        assert!(!ErrorCode::PayloadTooLarge.is_retryable());
     }
 
     #[test]

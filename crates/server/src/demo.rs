@@ -63,16 +63,17 @@ pub fn serve_in(
     let report = seed(&ingest.storage, data_dir, None)?;
     // Again, now that the data folder holds the server's key.
     let ingest = crate::serve::open(db, Some(data_dir), &[]).map_err(|e| e.to_string())?;
+    let identity = std::sync::Arc::new(
+        crate::identity::ServerIdentity::load_or_create(data_dir).map_err(|e| e.to_string())?,
+    );
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     runtime.spawn(async move {
-        let _ = axum::serve(
-            listener,
-            crate::http::router(crate::http::AppState { ingest }),
-        )
-        .await;
+        // The same accept loop as `fieldpost serve` (peer addresses, header-read timeout).
+        let app = crate::http::router(crate::http::AppState { ingest, identity });
+        let _ = crate::serve::run_http(listener, None, app, std::future::pending()).await;
     });
     Ok((format!("http://{addr}"), report))
 }
@@ -145,13 +146,20 @@ pub fn seed(storage: &Storage, data_dir: &Path, assets: Option<&Path>) -> Result
         out,
         "demo: admin username={DEMO_ADMIN} password={DEMO_ADMIN_PASSWORD}"
     );
+    let fingerprint = crate::identity::ServerIdentity::load_or_create(data_dir)
+        .map_err(|e| e.to_string())?
+        .fingerprint();
+    let _ = writeln!(
+        out,
+        "demo: server fingerprint={fingerprint} (the device asks for it with the enrolment code)"
+    );
     for (province, enumerator) in DEMO_PROVINCES {
-        let code = admin_issue_enrolment_code(storage, survey.id, enumerator)
+        let code = admin_issue_enrolment_code(storage, survey.id, enumerator, &fingerprint)
             .map_err(|f| f.body.message)?;
         let _ = writeln!(
             out,
-            "demo: enumerator username={enumerator} password={DEMO_PASSWORD} province={province} enrolment_code={}",
-            code.code
+            "demo: enumerator username={enumerator} password={DEMO_PASSWORD} province={province} enrolment_code={} server_fingerprint={}",
+            code.code, code.server_fingerprint
         );
         let _ = writeln!(
             out,

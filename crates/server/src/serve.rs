@@ -10,6 +10,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+use crate::tls::{TlsError, TlsFiles};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
 /// What `fieldpost serve` needs.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -24,6 +30,9 @@ pub struct ServeConfig {
     pub demo: bool,
     /// Where the shipped assets are (questionnaire, code lists), for `--demo`.
     pub assets: Option<PathBuf>,
+    /// Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`); `None`: plain
+    /// HTTP, for loopback or behind a reverse proxy that terminates TLS.
+    pub tls: Option<TlsFiles>,
 }
 
 #[derive(Debug, Error)]
@@ -36,6 +45,8 @@ pub enum ServeError {
     NoDataDir,
     #[error("identity file {path}: {reason}")]
     Identity { path: PathBuf, reason: String },
+    #[error("server signing key: {0}")]
+    ServerKey(#[from] crate::identity::IdentityError),
     #[error("demo seeding: {0}")]
     Demo(String),
     #[error("cannot listen on {addr}: {source}; is another server using the port?")]
@@ -43,6 +54,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("the server stopped: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -110,10 +123,13 @@ pub fn open(
 }
 
 /// Runs the server until Ctrl-C or SIGTERM. Prints `fieldpost serve: listening on http://ADDR`
-/// once it accepts connections (tests read the port from that line when listening on port 0).
+/// (`https://` with TLS) once it accepts connections (tests read the port from that line when
+/// listening on port 0).
 pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
+    // The certificate first: a wrong file is reported before the database is touched.
+    let tls = cfg.tls.as_ref().map(TlsFiles::server_config).transpose()?;
     let c = cfg.clone();
-    let ingest = tokio::task::spawn_blocking(move || -> Result<Ingest, ServeError> {
+    let (ingest, identity) = tokio::task::spawn_blocking(move || -> Result<_, ServeError> {
         let data_dir = data_dir_for(&c.db, c.data_dir.as_deref())?;
         let mut ingest = open(&c.db, Some(&data_dir), &c.identities)?;
         if c.demo {
@@ -122,27 +138,139 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
             ingest.identities = load_identities(&c.identities, &data_dir)?;
             println!("{report}");
         }
-        Ok(ingest)
+        let identity = crate::identity::ServerIdentity::load_or_create(&data_dir)?;
+        println!(
+            "fieldpost serve: server key fingerprint {} (devices check it at enrolment)",
+            identity.fingerprint()
+        );
+        Ok((ingest, std::sync::Arc::new(identity)))
     })
     .await
     .map_err(|e| ServeError::Demo(e.to_string()))??;
-    eprintln!(
-        "fieldpost serve: database {}, archive {}, {} server key(s) loaded",
-        ingest.storage.describe(),
-        ingest.archive.root().display(),
-        ingest.identities.len()
+    tracing::info!(
+        database = %ingest.storage.describe(),
+        archive = %ingest.archive.root().display(),
+        server_keys = ingest.identities.len(),
+        "storage opened"
     );
-    let listener = tokio::net::TcpListener::bind(cfg.listen)
+    let listener = TcpListener::bind(cfg.listen)
         .await
         .map_err(|source| ServeError::Listen {
             addr: cfg.listen,
             source,
         })?;
     let addr = listener.local_addr()?;
-    println!("fieldpost serve: listening on http://{addr}");
-    axum::serve(listener, router(AppState { ingest }))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("fieldpost serve: listening on {scheme}://{addr}");
+    tracing::info!(%addr, tls = tls.is_some(), "listening");
+    run_http(listener, tls, router(AppState { ingest, identity }), shutdown()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// How long a client may take to send a request's head (request line and headers), and on
+/// HTTPS to finish the TLS handshake. A slow-loris client that trickles bytes is cut off after
+/// this, so it cannot hold connections; it also closes keep-alive connections idle for as
+/// long (the app core's client drops its idle connections sooner, see app-core's `http`).
+/// Bodies are not covered: a batch over a weak link may take minutes (the router's request
+/// timeouts bound those).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a graceful stop waits for requests in flight before it drops them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// The accept loop of every server this crate starts (`serve` and [`crate::demo::serve_in`]):
+/// plain HTTP/1.1 or, with `tls`, HTTPS, until `shutdown` completes; then it stops accepting
+/// and gives requests in flight [`SHUTDOWN_GRACE`] to finish.
+///
+/// Each connection's handlers can read the peer's address as
+/// `axum::extract::ConnectInfo<SocketAddr>` (login throttling keys on it). Each connection has
+/// [`HEADER_READ_TIMEOUT`] to send its request head (and finish its TLS handshake).
+///
+/// Hand-written on hyper's connection API rather than `axum::serve`, which can neither do TLS
+/// nor set a header-read timeout.
+pub async fn run_http(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower_service::Service;
+
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let mut make_service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(s) => s,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning; the
+                    // connections already open go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        // The make-service is ready at once and cannot fail (its error type is Infallible).
+        let service = match make_service.call(peer).await {
+            Ok(s) => s,
+            Err(never) => match never {},
+        };
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let http = http.clone();
+        let acceptor = acceptor.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let served = match acceptor {
+                None => {
+                    watcher
+                        .watch(http.serve_connection(TokioIo::new(stream), service))
+                        .await
+                }
+                Some(acceptor) => {
+                    let tls = tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream));
+                    match tls.await {
+                        Ok(Ok(tls)) => {
+                            watcher
+                                .watch(http.serve_connection(TokioIo::new(tls), service))
+                                .await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!("TLS handshake timed out");
+                            return;
+                        }
+                    }
+                }
+            };
+            if let Err(e) = served {
+                // Clients that hang up or time out: routine, not worth more than debug.
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still running after {} s were dropped at shutdown",
+            SHUTDOWN_GRACE.as_secs()
+        );
+    }
     Ok(())
 }
 

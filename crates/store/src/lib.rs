@@ -69,6 +69,7 @@ mod outbox;
 mod paradata;
 pub mod protector;
 mod purge;
+mod refusals;
 pub mod schema;
 mod settings;
 
@@ -93,6 +94,7 @@ pub use outbox::{BatchState, OutboxBatch, SyncLogEntry};
 pub use paradata::{ParadataEvent, ParadataRecord};
 pub use protector::{KeyProtector, ProtectorError};
 pub use purge::PurgeReport;
+pub use refusals::HeldInterview;
 
 /// The device store: an open SQLite file, locked until [`Store::unlock`].
 pub struct Store {

@@ -45,6 +45,9 @@ pub struct OutboxBatch {
     pub acknowledged_at: Option<DateTime<Utc>>,
     /// Interviews sealed in it.
     pub interview_ids: Vec<Uuid>,
+    /// The server's code when it refused the batch for good (see [`Store::refuse_batch`]):
+    /// such a batch is no longer uploaded.
+    pub refused: Option<String>,
 }
 
 /// One line of the sync log. Messages never hold personal data.
@@ -91,8 +94,10 @@ impl Store {
         for id in interview_ids {
             let (status, batched): (String, bool) = tx
                 .query_row(
-                    "SELECT status, EXISTS (SELECT 1 FROM outbox_interview o \
-                     WHERE o.interview_id = i.id) FROM interview i WHERE id = ?1",
+                    &format!(
+                        "SELECT status, NOT ({}) FROM interview i WHERE id = ?1",
+                        crate::refusals::NOT_IN_LIVE_BATCH
+                    ),
                     [id.to_string()],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
@@ -166,8 +171,8 @@ impl Store {
     /// Every batch still in the outbox or acknowledged, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutboxBatch>> {
         let mut stmt = self.conn.prepare(
-            "SELECT sequence, state, byte_len, created_at, sent_at, acknowledged_at \
-             FROM outbox ORDER BY sequence",
+            "SELECT o.sequence, o.state, o.byte_len, o.created_at, o.sent_at, o.acknowledged_at, \
+             r.code FROM outbox o LEFT JOIN refusal r ON r.sequence = o.sequence ORDER BY o.sequence",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -177,11 +182,12 @@ impl Store {
                 r.get::<_, String>(3)?,
                 r.get::<_, Option<String>>(4)?,
                 r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (sequence, state, byte_len, created, sent, acked) = row?;
+            let (sequence, state, byte_len, created, sent, acked, refused) = row?;
             let mut ids = self
                 .conn
                 .prepare("SELECT interview_id FROM outbox_interview WHERE sequence = ?1")?;
@@ -197,6 +203,7 @@ impl Store {
                 sent_at: clock::parse_opt(sent)?,
                 acknowledged_at: clock::parse_opt(acked)?,
                 interview_ids,
+                refused,
             });
         }
         Ok(out)

@@ -1,6 +1,6 @@
 use super::*;
 
-const ALL_CODES: [ErrorCode; 18] = [
+const ALL_CODES: [ErrorCode; 22] = [
     ErrorCode::DataDirUnavailable,
     ErrorCode::StoreUnavailable,
     ErrorCode::DiskFull,
@@ -13,11 +13,15 @@ const ALL_CODES: [ErrorCode; 18] = [
     ErrorCode::ServerError,
     ErrorCode::DeviceRevoked,
     ErrorCode::InvalidServerUrl,
+    ErrorCode::InsecureServerUrl,
     ErrorCode::InvalidAnswer,
     ErrorCode::Incomplete,
     ErrorCode::ReadOnly,
     ErrorCode::NotFound,
     ErrorCode::QuestionnaireUnavailable,
+    ErrorCode::ServerNotTrusted,
+    ErrorCode::QuestionnaireUnsupported,
+    ErrorCode::InterviewsHeld,
     ErrorCode::Internal,
 ];
 
@@ -43,7 +47,32 @@ fn all_messages() -> Vec<Msg> {
     v.extend(ALL_CODES.map(Msg::Error));
     v.extend(STATES.map(Msg::State));
     v.extend(NR_CODES.map(Msg::Nr));
+    v.extend(Refusal::ALL.iter().copied().map(Msg::Refusal));
     v
+}
+
+/// Each refusal code the server can send has its own sentence, which says what to do.
+#[test]
+fn each_refusal_code_has_its_own_sentence() {
+    let codes = [
+        "questionnaire_mismatch",
+        "invalid_payload",
+        "wrong_recipient",
+        "malformed_batch",
+        "forged_signature",
+        "tampered_ciphertext",
+        "sequence_conflict",
+        "replay_from_another_device",
+        "payload_too_large",
+    ];
+    for c in codes {
+        assert_ne!(Refusal::from_code(c), Refusal::Other, "{c}");
+        for l in [Lang::Vi, Lang::En] {
+            let t = Msg::Refusal(Refusal::from_code(c)).text(l);
+            assert!(t.matches(['.', ';', ':']).count() >= 2, "{c} {l:?}: {t}");
+        }
+    }
+    assert_eq!(Refusal::from_code("something_new"), Refusal::Other);
 }
 
 #[test]

@@ -36,6 +36,7 @@ pub fn Enrol() -> impl IntoView {
         .unwrap_or_default();
     let server = RwSignal::new(prefill);
     let code = RwSignal::new(String::new());
+    let fingerprint = RwSignal::new(String::new());
     let pin = RwSignal::new(String::new());
     let pin2 = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<Msg>);
@@ -45,7 +46,8 @@ pub fn Enrol() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (s, k, p, p2) = (server.get(), code.get(), pin.get(), pin2.get());
-        problem.set(check(&s, &k, &p, &p2));
+        let f = fingerprint.get();
+        problem.set(check(&s, &k, &p, &p2).or_else(|| f.trim().is_empty().then_some(Msg::FieldRequired)));
         error.set(None);
         if problem.get_untracked().is_some() || busy.get_untracked() {
             return;
@@ -55,6 +57,7 @@ pub fn Enrol() -> impl IntoView {
             let req = EnrolRequest {
                 server_url: s.trim().to_string(),
                 code: k.trim().to_string(),
+                server_fingerprint: f.trim().to_string(),
                 pin: p,
             };
             match ipc::enrol(&req).await {
@@ -79,6 +82,12 @@ pub fn Enrol() -> impl IntoView {
                     <span>{move || c.t(Msg::EnrolCode)}</span>
                     <input id="enrol-code" type="text" autocomplete="one-time-code" autocapitalize="characters"
                         prop:value=code on:input=move |ev| code.set(event_target_value(&ev))/>
+                </label>
+                <label class="field">
+                    <span>{move || c.t(Msg::ServerFingerprint)}</span>
+                    <input id="enrol-fingerprint" type="text" autocomplete="off" autocapitalize="none" spellcheck="false"
+                        prop:value=fingerprint on:input=move |ev| fingerprint.set(event_target_value(&ev))/>
+                    <small class="muted">{move || c.t(Msg::ServerFingerprintHint)}</small>
                 </label>
                 <p class="muted small">{move || c.t(Msg::PinWhy)}</p>
                 <label class="field">

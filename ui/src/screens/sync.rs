@@ -2,10 +2,10 @@
 //! not (in words with what to do); a button that sends now with a progress bar, and retries.
 
 use crate::app::ctx;
-use crate::i18n::Msg;
+use crate::i18n::{Msg, Refusal};
 use crate::ipc;
 use crate::screens::common::{ErrorBox, local_date};
-use fieldpost_proto::app::{CommandError, SyncProgress, SyncStatus};
+use fieldpost_proto::app::{CommandError, ErrorCode, SyncProgress, SyncStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -78,6 +78,19 @@ pub fn Sync() -> impl IntoView {
                             <dt>{c.t(Msg::ServerAddress)}</dt>
                             <dd>{s.server_url.unwrap_or_default()}</dd>
                         </dl>
+                        {(!s.held.is_empty()).then(|| view! {
+                            <section id="sync-held" class="card" role="alert">
+                                <h3>{c.t(Msg::Error(ErrorCode::InterviewsHeld))}</h3>
+                                <ul class="held">
+                                    {s.held.iter().map(|h| view! {
+                                        <li class="held-item" data-interview=h.interview_id.to_string() data-reason=h.reason.clone()>
+                                            <strong>{h.household.clone()}</strong>
+                                            <p>{c.t(Msg::Refusal(Refusal::from_code(&h.reason)))}</p>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                        })}
                         {stored_error.map(|e| view! {
                             <p class="muted">{c.t(Msg::SyncLastError)}</p>
                             <ErrorBox id="sync-error" error=e/>

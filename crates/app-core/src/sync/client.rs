@@ -2,6 +2,7 @@
 
 use super::plan::{self, Backoff, BatchSizer, Queued, Reply, SyncProgress, UploadOutcome, Verdict};
 use fieldpost_proto::v1::{ApiError, BatchAck, ErrorCode, PREFIX};
+use fieldpost_seal::ServerPublicKey;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -15,6 +16,11 @@ pub trait Outbox {
     fn bytes(&mut self, sequence: u64) -> Result<Vec<u8>, SyncError>;
     /// Records the server's acknowledgement.
     fn acknowledge(&mut self, sequence: u64, ack: &BatchAck) -> Result<(), SyncError>;
+    /// Records that the server refused the batch for good: it leaves the queue (the caller
+    /// decides what becomes of its interviews).
+    fn refuse(&mut self, _sequence: u64, _code: ErrorCode) -> Result<(), SyncError> {
+        Ok(())
+    }
     /// A line for the device's sync log (never personal data).
     fn note(&mut self, _kind: &str, _sequence: Option<u64>, _message: &str) {}
 }
@@ -25,6 +31,9 @@ pub enum SyncError {
     Outbox(String),
     #[error("the server address {0:?} is not a valid http:// or https:// URL")]
     BadServerUrl(String),
+    /// Plain `http://` to another machine (see [`crate::http::check_server_url`]).
+    #[error("{0}")]
+    InsecureServerUrl(crate::http::UrlError),
     #[error("the HTTP client could not be set up: {0}")]
     Client(String),
 }
@@ -39,6 +48,9 @@ pub struct SyncReport {
     /// stop from the server (revoked device). `None` when everything was uploaded.
     pub interrupted: Option<String>,
     pub retries: u32,
+    /// Replies that did not verify against the pinned server key (treated as no reply: nothing
+    /// was marked). More than zero means someone on the way may be interfering.
+    pub untrusted: u32,
     /// How many interviews to seal into the next batch, after what this run's uploads showed.
     pub batch_size: usize,
 }
@@ -52,28 +64,31 @@ pub struct SyncReport {
 pub struct SyncClient {
     http: reqwest::Client,
     batches_url: String,
+    /// The path signed into the server's replies (`/api/v1/device/batches`).
+    batches_path: String,
     token: String,
+    /// The server key pinned at enrolment: a reply it did not sign changes nothing.
+    server_key: ServerPublicKey,
     pub backoff: Backoff,
     sizer: Arc<Mutex<BatchSizer>>,
 }
 
 impl SyncClient {
-    /// `server` is the server's base address (`http://host:port`); `token` the device token
-    /// received at enrolment.
-    pub fn new(server: &str, token: &str) -> Result<Self, SyncError> {
-        let base = server.trim_end_matches('/');
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(SyncError::BadServerUrl(server.to_string()));
-        }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
-            .build()
+    /// `server` is the server's base address (`https://host:port`); `token` the device token
+    /// received at enrolment; `server_key` the server's key pinned then.
+    pub fn new(server: &str, token: &str, server_key: ServerPublicKey) -> Result<Self, SyncError> {
+        let base = crate::http::check_server_url(server).map_err(|e| match e {
+            crate::http::UrlError::Invalid(_) => SyncError::BadServerUrl(server.to_string()),
+            insecure => SyncError::InsecureServerUrl(insecure),
+        })?;
+        let http = crate::http::client(Duration::from_secs(120))
             .map_err(|e| SyncError::Client(e.to_string()))?;
         Ok(Self {
             http,
             batches_url: format!("{base}{PREFIX}/device/batches"),
+            batches_path: format!("{PREFIX}/device/batches"),
             token: token.to_string(),
+            server_key,
             backoff: Backoff::default(),
             sizer: Arc::new(Mutex::new(BatchSizer::default())),
         })
@@ -100,12 +115,17 @@ impl SyncClient {
         self.sizer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// One upload attempt.
+    /// One upload attempt. A reply that does not verify against the pinned server key is
+    /// [`Reply::Untrusted`], whatever it says.
     pub async fn upload(&self, bytes: Vec<u8>) -> Reply {
+        let Ok(nonce) = crate::server::new_nonce() else {
+            return Reply::Network;
+        };
         let sent = self
             .http
             .post(&self.batches_url)
             .bearer_auth(&self.token)
+            .header(fieldpost_seal::reply::NONCE_HEADER, &nonce)
             .header(
                 reqwest::header::CONTENT_TYPE,
                 fieldpost_proto::v1::BATCH_CONTENT_TYPE,
@@ -117,9 +137,20 @@ impl SyncClient {
             return Reply::Network;
         };
         let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
         let Ok(body) = resp.bytes().await else {
             return Reply::Network;
         };
+        let ctx = fieldpost_seal::reply::ReplyContext {
+            method: "POST",
+            path: &self.batches_path,
+            token: &self.token,
+            nonce: &nonce,
+        };
+        let trust = crate::server::Trust::Pinned(self.server_key);
+        if crate::server::verify(&trust, &ctx, status, &body, &headers).is_err() {
+            return Reply::Untrusted;
+        }
         if (200..300).contains(&status) {
             return match serde_json::from_slice::<BatchAck>(&body) {
                 Ok(ack) => Reply::Ack(ack),
@@ -153,8 +184,9 @@ impl SyncClient {
             let mut attempt = 0;
             loop {
                 let started = Instant::now();
-                let verdict =
-                    plan::judge(self.upload(bytes.clone()).await, batch.sequence, &digest);
+                let reply = self.upload(bytes.clone()).await;
+                let reply_untrusted = reply == Reply::Untrusted;
+                let verdict = plan::judge(reply, batch.sequence, &digest);
                 let outcome = match &verdict {
                     Verdict::Acknowledged(_) => UploadOutcome::Acknowledged(started.elapsed()),
                     Verdict::Retry => UploadOutcome::Failed,
@@ -171,6 +203,7 @@ impl SyncClient {
                     }
                     Verdict::Rejected(code) => {
                         outbox.note("rejected", Some(batch.sequence), code.as_str());
+                        outbox.refuse(batch.sequence, code)?;
                         report.rejected.push((batch.sequence, code));
                         break;
                     }
@@ -184,6 +217,14 @@ impl SyncClient {
                     Verdict::Retry => {
                         attempt += 1;
                         report.retries += 1;
+                        if reply_untrusted {
+                            report.untrusted += 1;
+                            outbox.note(
+                                "untrusted_reply",
+                                Some(batch.sequence),
+                                "a reply not signed by the server was ignored",
+                            );
+                        }
                         shown.retries += 1;
                         progress(shown);
                         if attempt >= self.backoff.max_attempts {
@@ -223,8 +264,10 @@ impl Outbox for fieldpost_store::Store {
         let batches = self
             .outbox()
             .map_err(|e| SyncError::Outbox(e.to_string()))?;
+        // A refused batch is out of the queue for good; its interviews are sealed again.
         Ok(batches
             .iter()
+            .filter(|b| b.refused.is_none())
             .map(|b| Queued {
                 sequence: b.sequence,
                 byte_len: b.byte_len,
@@ -241,6 +284,11 @@ impl Outbox for fieldpost_store::Store {
 
     fn acknowledge(&mut self, sequence: u64, _ack: &BatchAck) -> Result<(), SyncError> {
         self.mark_acknowledged(sequence)
+            .map_err(|e| SyncError::Outbox(e.to_string()))
+    }
+
+    fn refuse(&mut self, sequence: u64, code: ErrorCode) -> Result<(), SyncError> {
+        self.refuse_batch(sequence, code.as_str())
             .map_err(|e| SyncError::Outbox(e.to_string()))
     }
 

@@ -40,6 +40,8 @@ pub enum Reply {
     Status(u16),
     /// No answer: connection refused, reset, timed out.
     Network,
+    /// An answer not signed by the pinned server key: as good as none, whatever it says.
+    Untrusted,
 }
 
 /// What to do about a reply.
@@ -66,14 +68,39 @@ pub fn judge(reply: Reply, sequence: u64, digest: &str) -> Verdict {
         Reply::Ack(_) => Verdict::Retry,
         Reply::Error { code, .. } if code.is_retryable() => Verdict::Retry,
         Reply::Error {
-            code: code @ (ErrorCode::Unauthenticated | ErrorCode::RevokedDevice),
+            code:
+                code @ (ErrorCode::Unauthenticated
+                | ErrorCode::RevokedDevice
+                | ErrorCode::UnknownDevice),
             ..
         } => Verdict::Stop(code),
         Reply::Error { code, .. } => Verdict::Rejected(code),
         // 408 timeout, 429 slow down, 5xx: the server or a proxy is in trouble, not the batch.
         Reply::Status(s) if s == 408 || s == 429 || s >= 500 => Verdict::Retry,
         Reply::Status(_) => Verdict::Stop(ErrorCode::Internal),
-        Reply::Network => Verdict::Retry,
+        Reply::Network | Reply::Untrusted => Verdict::Retry,
+    }
+}
+
+/// What becomes of the interviews of a batch the server refused for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterRefusal {
+    /// Seal each interview again, alone, in a new batch: one bad interview among several must
+    /// not hold the others back, and a batch sealed to keys the server has since changed goes
+    /// through once sealed to the current ones.
+    Reseal,
+    /// Set the interview aside until something changes (the server's keys or questionnaires):
+    /// sending the same thing again would only be refused again, and archived again.
+    Hold,
+}
+
+/// Decides after a refusal of a batch of `interviews` interviews. `sealed_to_current_keys`:
+/// whether the batch's header names exactly the recipients the device holds now.
+pub fn after_refusal(interviews: usize, sealed_to_current_keys: bool) -> AfterRefusal {
+    if interviews > 1 || !sealed_to_current_keys {
+        AfterRefusal::Reseal
+    } else {
+        AfterRefusal::Hold
     }
 }
 
@@ -285,6 +312,19 @@ mod tests {
     fn failures_are_sorted_into_retry_reject_and_stop() {
         let err = |code| Reply::Error { status: 400, code };
         assert_eq!(judge(Reply::Network, 1, "x"), Verdict::Retry);
+        // A reply the pinned key did not sign is no reply, even an acknowledgement.
+        assert_eq!(judge(Reply::Untrusted, 1, "x"), Verdict::Retry);
+        assert_eq!(
+            judge(
+                Reply::Error {
+                    status: 403,
+                    code: ErrorCode::UnknownDevice
+                },
+                1,
+                "x"
+            ),
+            Verdict::Stop(ErrorCode::UnknownDevice)
+        );
         assert_eq!(judge(Reply::Status(502), 1, "x"), Verdict::Retry);
         assert_eq!(judge(Reply::Status(429), 1, "x"), Verdict::Retry);
         assert_eq!(judge(err(ErrorCode::Internal), 1, "x"), Verdict::Retry);
@@ -390,5 +430,14 @@ mod tests {
         p.done(&todo[1]);
         assert_eq!(p.fraction(), 1.0);
         assert_eq!(SyncProgress::start(&[]).fraction(), 1.0);
+    }
+
+    /// A refused batch of several interviews is split; one interview refused alone is held,
+    /// unless it was sealed to keys the device has since replaced.
+    #[test]
+    fn refusals_split_batches_and_hold_single_interviews() {
+        assert_eq!(after_refusal(5, true), AfterRefusal::Reseal);
+        assert_eq!(after_refusal(1, true), AfterRefusal::Hold);
+        assert_eq!(after_refusal(1, false), AfterRefusal::Reseal);
     }
 }

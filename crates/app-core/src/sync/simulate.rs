@@ -9,6 +9,7 @@
 //! them in the demo provinces, and hands each device an enrolment code.
 
 use super::{BatchSizer, SyncClient, SyncError};
+use crate::server::{Server, Trust};
 use fieldpost_proto::v1::*;
 use fieldpost_seal::{DeviceSigningKey, Recipient};
 use fieldpost_store::Store;
@@ -85,6 +86,8 @@ pub enum SimError {
     Sync(#[from] SyncError),
     #[error("{0}")]
     Setup(String),
+    #[error("--server: {0}")]
+    Url(#[from] crate::http::UrlError),
 }
 
 fn api_err(e: impl std::fmt::Display) -> SimError {
@@ -116,11 +119,17 @@ struct Plan {
     index: usize,
     username: String,
     code: String,
+    /// The server key's fingerprint, as printed beside the code: the device checks it.
+    fingerprint: String,
 }
 
 /// Runs the simulation and reports; the caller prints the summary line.
 pub fn simulate(cfg: &SimConfig) -> Result<SimReport, SimError> {
     let started = Instant::now();
+    // The devices' own rule, checked before the admin set-up contacts anything.
+    for url in std::iter::once(&cfg.server).chain(cfg.upload_server.as_ref()) {
+        crate::http::check_server_url(url)?;
+    }
     let answers = AnswerSource::load(&cfg.form_dir)?;
     std::fs::create_dir_all(&cfg.work_dir)
         .map_err(|e| SimError::Setup(format!("{}: {e}", cfg.work_dir.display())))?;
@@ -169,7 +178,8 @@ pub fn simulate(cfg: &SimConfig) -> Result<SimReport, SimError> {
 
 async fn set_up(cfg: &SimConfig) -> Result<Vec<Plan>, SimError> {
     let base = format!("{}{PREFIX}", cfg.server.trim_end_matches('/'));
-    let http = reqwest::Client::new();
+    // The app's own client: the same TLS roots (and FIELDPOST_CA_CERT) as the devices.
+    let http = crate::http::client(Duration::from_secs(120)).map_err(api_err)?;
     let login: LoginResponse = send(http.post(format!("{base}/sessions")).json(&LoginRequest {
         username: DEMO_ADMIN.0.into(),
         password: DEMO_ADMIN.1.into(),
@@ -237,6 +247,7 @@ async fn set_up(cfg: &SimConfig) -> Result<Vec<Plan>, SimError> {
             index: i,
             username,
             code: String::new(),
+            fingerprint: String::new(),
         });
     }
     let _: SampleUploaded = send(
@@ -260,6 +271,7 @@ async fn set_up(cfg: &SimConfig) -> Result<Vec<Plan>, SimError> {
         )
         .await?;
         plan.code = code.code;
+        plan.fingerprint = code.server_fingerprint;
     }
     Ok(plans)
 }
@@ -337,19 +349,28 @@ fn prepare_device(
         .enable_all()
         .build()
         .map_err(|e| SimError::Setup(e.to_string()))?;
-    let base = format!("{}{PREFIX}", cfg.server.trim_end_matches('/'));
-    let http = reqwest::Client::new();
-    let enrolled: EnrolResponse = rt.block_on(send(http.post(format!("{base}/enrol")).json(
-        &EnrolRequest {
+    // As the app does: the enrolment reply must be signed by the key with the code's
+    // fingerprint, and every later reply by that key.
+    let api = |e: fieldpost_proto::app::CommandError| SimError::Api(e.to_string());
+    let enroller = Server::new(&cfg.server, None, Trust::Fingerprint(plan.fingerprint.clone()))
+        .map_err(api)?;
+    let enrolled: EnrolResponse = rt
+        .block_on(enroller.enrol(&EnrolRequest {
             code: plan.code.clone(),
             device_id: store.device_id(),
             public_key: key.public_key().to_string(),
-        },
-    )))?;
-    let assignments: Assignments = rt.block_on(send(
-        http.get(format!("{base}/device/assignments"))
-            .bearer_auth(&enrolled.device_token),
-    ))?;
+        }))
+        .map_err(api)?;
+    let server_key = enroller
+        .signer()
+        .ok_or_else(|| SimError::Api("the enrolment reply has no signer".into()))?;
+    let device = Server::new(
+        &cfg.server,
+        Some(&enrolled.device_token),
+        Trust::Pinned(server_key),
+    )
+    .map_err(api)?;
+    let assignments: Assignments = rt.block_on(device.get("/device/assignments")).map_err(api)?;
     let recipients: Vec<Recipient> = enrolled
         .recipients
         .iter()
@@ -383,6 +404,7 @@ fn prepare_device(
     let mut client = SyncClient::new(
         cfg.upload_server.as_deref().unwrap_or(&cfg.server),
         &enrolled.device_token,
+        server_key,
     )?
     .with_batch_sizer(BatchSizer::new(100, 1, 200, Duration::from_secs(5)));
     if let Some(b) = cfg.backoff {

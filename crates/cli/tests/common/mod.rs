@@ -26,6 +26,8 @@ pub struct Demo {
     pub server: Server,
     pub url: String,
     pub enum1_code: Option<String>,
+    /// The server key's fingerprint printed beside the codes.
+    pub fingerprint: String,
 }
 
 /// Starts `fieldpost serve --demo` on `listen` (`127.0.0.1:0` for any free port).
@@ -42,26 +44,32 @@ pub fn demo_server(db: &Path, listen: &str) -> Demo {
     let (tx, rx) = mpsc::channel();
     // Reads the listening line, then keeps draining so the server never blocks on its output.
     std::thread::spawn(move || {
-        let mut code = None;
+        let (mut code, mut fingerprint) = (None, String::new());
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let field = |name: &str| {
+                line.split_whitespace()
+                    .find_map(|w| w.strip_prefix(name))
+                    .map(str::to_string)
+            };
             if line.contains("username=enum1 ") {
-                code = line
-                    .split_whitespace()
-                    .find_map(|w| w.strip_prefix("enrolment_code="))
-                    .map(str::to_string);
+                code = field("enrolment_code=");
+            }
+            if let Some(f) = field("fingerprint=") {
+                fingerprint = f;
             }
             if let Some(url) = line.strip_prefix("fieldpost serve: listening on ") {
-                let _ = tx.send((url.to_string(), code.take()));
+                let _ = tx.send((url.to_string(), code.take(), fingerprint.clone()));
             }
         }
     });
-    let (url, enum1_code) = rx
+    let (url, enum1_code, fingerprint) = rx
         .recv_timeout(Duration::from_secs(120))
         .expect("the server prints its address");
     Demo {
         server,
         url,
         enum1_code,
+        fingerprint,
     }
 }
 

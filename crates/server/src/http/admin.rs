@@ -10,15 +10,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use chrono::{Duration, Utc};
 use fieldpost_proto::v1::{
-    Account, EnrolmentCode, ErrorCode, LoginRequest, LoginResponse, NewAccount, NewEnrolmentCode,
+    Account, EnrolmentCode, ErrorCode, NewAccount, NewEnrolmentCode,
     NewRecipient, NewSurvey, Progress, ProgressQuery, QuestionnaireVersion, RecipientKey, Role,
     SampleUploaded, Survey,
 };
 use fieldpost_seal::Recipient;
 use uuid::Uuid;
 
-/// How long a sign-in lasts: one working day.
-const SESSION_HOURS: i64 = 12;
 /// How long an enrolment code stays usable: the training-to-field window.
 const ENROLMENT_CODE_DAYS: i64 = 14;
 
@@ -40,32 +38,6 @@ fn check_name(field: &str, value: &str) -> Result<(), Failure> {
             "{field} must be 1 to 64 letters, digits, '-', '_' or '.'"
         )))
     }
-}
-
-pub async fn login(
-    State(state): State<AppState>,
-    Json(req): Json<LoginRequest>,
-) -> Result<Json<LoginResponse>, Failure> {
-    let storage = state.storage().clone();
-    blocking(move || {
-        let wrong = || Failure::new(ErrorCode::Unauthenticated, "wrong username or password");
-        let (account, hash) = storage
-            .account_for_login(&req.username)?
-            .ok_or_else(wrong)?;
-        if !auth::verify_password(&req.password, &hash) {
-            return Err(wrong());
-        }
-        let token = auth::new_token(auth::SESSION_PREFIX)
-            .map_err(|e| Failure::new(ErrorCode::Internal, e.to_string()))?;
-        let expires_at = Utc::now() + Duration::hours(SESSION_HOURS);
-        storage.create_session(&auth::token_hash(&token), account.id, expires_at)?;
-        Ok(Json(LoginResponse {
-            token,
-            expires_at,
-            account,
-        }))
-    })
-    .await
 }
 
 pub async fn list_surveys(
@@ -215,6 +187,7 @@ pub async fn create_enrolment_code(
             &storage,
             req.survey_id,
             &req.enumerator,
+            &state.identity.fingerprint(),
         )?))
     })
     .await
@@ -225,6 +198,7 @@ pub fn issue_enrolment_code(
     storage: &crate::storage::Storage,
     survey_id: Uuid,
     enumerator: &str,
+    server_fingerprint: &str,
 ) -> Result<EnrolmentCode, Failure> {
     survey_exists(storage, survey_id)?;
     let account = storage
@@ -245,7 +219,11 @@ pub fn issue_enrolment_code(
         account.id,
         expires_at,
     )?;
-    Ok(EnrolmentCode { code, expires_at })
+    Ok(EnrolmentCode {
+        code,
+        expires_at,
+        server_fingerprint: server_fingerprint.to_string(),
+    })
 }
 
 pub async fn revoke_device(
@@ -315,4 +293,40 @@ pub async fn progress(
     };
     let storage = state.storage().clone();
     blocking(move || Ok(Json(storage.progress(q.by, province.as_deref())?))).await
+}
+
+/// Most incidents one answer carries; `since` pages further back.
+const MAX_INCIDENTS: u32 = 1000;
+
+/// Incidents newest first: an admin sees all of them, a coordinator those placed in their
+/// province (incidents no province could be found for are the admin's alone).
+pub async fn incidents(
+    State(state): State<AppState>,
+    person: Person,
+    Query(q): Query<fieldpost_proto::v1::IncidentQuery>,
+) -> Result<Json<fieldpost_proto::v1::Incidents>, Failure> {
+    person.require(&[Role::Admin, Role::Coordinator])?;
+    let province = match (person.0.role, &person.0.province) {
+        (Role::Admin, _) => None,
+        (_, Some(own)) => Some(own.clone()),
+        (_, None) => {
+            return Err(Failure::new(
+                ErrorCode::Forbidden,
+                "this account has no province",
+            ));
+        }
+    };
+    let filter = crate::storage::IncidentFilter {
+        survey_id: q.survey,
+        since: q.since,
+        province,
+        limit: q.limit.unwrap_or(MAX_INCIDENTS).clamp(1, MAX_INCIDENTS),
+    };
+    let storage = state.storage().clone();
+    blocking(move || {
+        Ok(Json(fieldpost_proto::v1::Incidents {
+            incidents: storage.incidents(&filter)?,
+        }))
+    })
+    .await
 }

@@ -1,11 +1,13 @@
 //! Calls made by devices: enrolment, downloads, batch upload.
 
+use super::guard::Caller;
 use super::{AppState, DeviceAuth, Failure, blocking};
 use crate::archive::DeviceRecord;
 use crate::auth;
 use crate::ingest::Source;
 use crate::storage::NewDevice;
-use axum::Json;
+use axum::{Extension, Json};
+use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -18,8 +20,18 @@ use fieldpost_seal::DevicePublicKey;
 
 pub async fn enrol(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Json(req): Json<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>, Failure> {
+    caller.may_enrol(Instant::now())?;
+    let reply = enrol_device(state, req).await;
+    if matches!(&reply, Err(f) if f.body.code == ErrorCode::InvalidEnrolmentCode) {
+        caller.enrol_failed(Instant::now());
+    }
+    reply
+}
+
+async fn enrol_device(state: AppState, req: EnrolRequest) -> Result<Json<EnrolResponse>, Failure> {
     let key: DevicePublicKey = req
         .public_key
         .parse()
@@ -103,6 +115,40 @@ pub async fn questionnaire_file(
         .into_response())
 }
 
+/// The compiled form of a version, as the server's form engine compiled it at upload: devices
+/// run exactly what ingest checks answers against, instead of compiling the workbook themselves
+/// (where any difference between engine builds would become a refused batch).
+pub async fn questionnaire_form(
+    State(state): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    Path(version): Path<String>,
+) -> Result<Response, Failure> {
+    let json = blocking(move || {
+        let Some((compiled, xlsform)) = state
+            .storage()
+            .questionnaire_for_checks(d.survey_id, &version)?
+        else {
+            return Err(Failure::new(
+                ErrorCode::NotFound,
+                "no such questionnaire version",
+            ));
+        };
+        match compiled {
+            Some(json) => Ok(json),
+            // Stored before uploads were compiled: compile now, with the same engine.
+            None => crate::questionnaire::compile(&xlsform)
+                .map(|(json, _warnings)| json)
+                .map_err(|e| Failure::new(ErrorCode::Internal, e.to_string())),
+        }
+    })
+    .await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json,
+    )
+        .into_response())
+}
+
 pub async fn codelists(
     State(state): State<AppState>,
     _d: DeviceAuth,
@@ -135,7 +181,7 @@ pub async fn upload_batch(
             .map(Json)
             .map_err(|r| {
                 if r.code == ErrorCode::Internal {
-                    eprintln!("fieldpost-server: ingest failed: {}", r.message);
+                    tracing::error!(device = %d.id, error = %r.message, "ingest failed");
                 }
                 Failure::new(r.code, r.message)
             })

@@ -2,9 +2,12 @@
 //! [`crate::storage`] and [`crate::ingest`]. Storage calls are synchronous and run on tokio's
 //! blocking pool ([`blocking`]).
 
+mod accounts;
 mod admin;
 mod device;
 mod extract;
+pub mod guard;
+mod sign;
 
 use crate::ingest::Ingest;
 use crate::storage::{Storage, StorageError};
@@ -23,13 +26,12 @@ pub use extract::{DeviceAuth, Person};
 /// the API is small, the document reads better, and it costs no proc-macro build time.
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 
-/// Largest request body: a batch of up to 1,000 interviews, or a questionnaire file.
-const MAX_BODY_BYTES: usize = 64 << 20;
-
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub ingest: Ingest,
+    /// The key every reply is signed with ([`sign`]).
+    pub identity: std::sync::Arc<crate::identity::ServerIdentity>,
 }
 
 impl AppState {
@@ -43,28 +45,46 @@ impl AppState {
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/openapi.json"),
     ("post", "/sessions"),
+    ("delete", "/sessions"),
+    ("put", "/account/password"),
     ("get", "/surveys"),
     ("post", "/surveys"),
     ("put", "/surveys/{survey_id}/questionnaires/{version}"),
     ("post", "/surveys/{survey_id}/sample"),
     ("post", "/surveys/{survey_id}/recipients"),
+    ("get", "/accounts"),
     ("post", "/accounts"),
+    ("put", "/accounts/{account_id}/password"),
+    ("post", "/accounts/{account_id}/disable"),
+    ("post", "/accounts/{account_id}/enable"),
     ("post", "/enrolment-codes"),
     ("post", "/devices/{device_id}/revoke"),
     ("get", "/progress"),
+    ("get", "/incidents"),
     ("post", "/enrol"),
     ("get", "/device/assignments"),
     ("get", "/device/questionnaires"),
     ("get", "/device/questionnaires/{version}"),
+    ("get", "/device/questionnaires/{version}/form"),
     ("get", "/device/codelists"),
     ("get", "/device/recipients"),
     ("post", "/device/batches"),
 ];
 
+/// The API. Every route runs inside [`guard::guard`] (body limits, in-flight limit, timeouts,
+/// throttles, the request log); serve it with connect info
+/// (`into_make_service_with_connect_info::<SocketAddr>()`) so throttles see peer addresses.
 pub fn router(state: AppState) -> Router {
+    // Made now, so the first sign-in with an unknown name costs no more than later ones.
+    let _ = crate::auth::dummy_hash();
+    let guard = std::sync::Arc::new(guard::Guard::default());
     let api = Router::new()
         .route("/openapi.json", get(openapi))
-        .route("/sessions", post(admin::login))
+        .route(
+            "/sessions",
+            post(accounts::login).delete(accounts::logout),
+        )
+        .route("/account/password", put(accounts::change_password))
         .route(
             "/surveys",
             get(admin::list_surveys).post(admin::create_survey),
@@ -78,10 +98,26 @@ pub fn router(state: AppState) -> Router {
             "/surveys/{survey_id}/recipients",
             post(admin::add_recipient),
         )
-        .route("/accounts", post(admin::create_account))
+        .route(
+            "/accounts",
+            get(accounts::list_accounts).post(admin::create_account),
+        )
+        .route(
+            "/accounts/{account_id}/password",
+            put(accounts::reset_password),
+        )
+        .route(
+            "/accounts/{account_id}/disable",
+            post(accounts::disable_account),
+        )
+        .route(
+            "/accounts/{account_id}/enable",
+            post(accounts::enable_account),
+        )
         .route("/enrolment-codes", post(admin::create_enrolment_code))
         .route("/devices/{device_id}/revoke", post(admin::revoke_device))
         .route("/progress", get(admin::progress))
+        .route("/incidents", get(admin::incidents))
         .route("/enrol", post(device::enrol))
         .route("/device/assignments", get(device::assignments))
         .route("/device/questionnaires", get(device::questionnaires))
@@ -89,10 +125,20 @@ pub fn router(state: AppState) -> Router {
             "/device/questionnaires/{version}",
             get(device::questionnaire_file),
         )
+        .route(
+            "/device/questionnaires/{version}/form",
+            get(device::questionnaire_form),
+        )
         .route("/device/codelists", get(device::codelists))
         .route("/device/recipients", get(device::recipients))
         .route("/device/batches", post(device::upload_batch))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Limits are per route, in the guard; axum's own 2 MiB default would cut files short.
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            sign::sign_replies,
+        ))
         .with_state(state);
     Router::new().nest(PREFIX, api)
 }
@@ -110,6 +156,8 @@ async fn openapi() -> Response {
 pub struct Failure {
     pub status: StatusCode,
     pub body: ApiError,
+    /// Seconds for a `Retry-After` header (429, 503).
+    pub retry_after: Option<u64>,
 }
 
 impl Failure {
@@ -120,6 +168,9 @@ impl Failure {
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Conflict | ErrorCode::SequenceConflict => StatusCode::CONFLICT,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::UnknownDevice
             | ErrorCode::ForgedSignature
             | ErrorCode::ReplayFromAnotherDevice => StatusCode::FORBIDDEN,
@@ -136,13 +187,27 @@ impl Failure {
                 code,
                 message: message.into(),
             },
+            retry_after: None,
         }
+    }
+
+    /// Adds `Retry-After: secs` to the answer.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
     }
 }
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
+        let mut r = (self.status, axum::Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
+        r
     }
 }
 
@@ -153,7 +218,7 @@ impl From<StorageError> for Failure {
             StorageError::NotFound(m) => Failure::new(ErrorCode::NotFound, m),
             StorageError::Invalid(m) => Failure::new(ErrorCode::InvalidRequest, m),
             other => {
-                eprintln!("fieldpost-server: storage error: {other}");
+                tracing::error!(error = %other, "storage error");
                 Failure::new(
                     ErrorCode::Internal,
                     "the server's database failed; retry later",

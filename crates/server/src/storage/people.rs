@@ -26,10 +26,10 @@ pub struct NewDevice {
     pub token_hash: String,
 }
 
-const ACCOUNT_COLUMNS: &str = "id, username, role, province";
+pub(super) const ACCOUNT_COLUMNS: &str = "id, username, role, province";
 const DEVICE_COLUMNS: &str = "id, survey_id, account_id, public_key, enrolled_at, revoked_at";
 
-fn account(r: &Row) -> Result<Account> {
+pub(super) fn account(r: &Row) -> Result<Account> {
     let role = r.text(2)?;
     Ok(Account {
         id: row_uuid(r, 0)?,
@@ -88,17 +88,17 @@ impl Storage {
         }
     }
 
-    /// The account and its password hash, for signing in.
-    pub fn account_for_login(&self, username: &str) -> Result<Option<(Account, String)>> {
+    /// The account, its password hash and whether it is disabled, for signing in.
+    pub fn account_for_login(&self, username: &str) -> Result<Option<(Account, String, bool)>> {
         self.read(|sql| {
             let rows = sql.query(
                 &format!(
-                    "SELECT {ACCOUNT_COLUMNS}, password_hash FROM account WHERE username = $1"
+                    "SELECT {ACCOUNT_COLUMNS}, password_hash, disabled_at FROM account WHERE username = $1"
                 ),
                 &[username.into()],
             )?;
             rows.first()
-                .map(|r| Ok((account(r)?, r.text(4)?)))
+                .map(|r| Ok((account(r)?, r.text(4)?, r.opt_text(5)?.is_some())))
                 .transpose()
         })
     }
@@ -142,12 +142,14 @@ impl Storage {
         })
     }
 
-    /// The account behind a session token hash, if the session has not expired.
+    /// The account behind a session token hash, if the session has not expired and the account
+    /// is not disabled.
     pub fn session_account(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Account>> {
         self.read(|sql| {
             let rows = sql.query(
                 "SELECT a.id, a.username, a.role, a.province FROM session s \
-                 JOIN account a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+                 JOIN account a ON a.id = s.account_id \
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL",
                 &[token_hash.into(), time_text(now).into()],
             )?;
             rows.first().map(account).transpose()
@@ -176,8 +178,14 @@ impl Storage {
     }
 
     /// Spends a one-time code and registers the device, in one transaction: a code enrols one
-    /// device, even when two devices race with it. `Ok(None)` when the code is unknown, used or
-    /// expired.
+    /// device, even when two devices race with it. `Ok(None)` when the code is unknown, expired,
+    /// or used by another device.
+    ///
+    /// A device whose enrolment reply was lost on the way can try again, with the same code
+    /// (while it has not expired) or with a new one: when the device id is already enrolled
+    /// with the same public key, for the same survey and enumerator, and not revoked, it gets a
+    /// new token (the old one stops working) and the same reply. The code is spent by then,
+    /// so nobody else can use it.
     pub fn enrol(
         &self,
         code_hash: &str,
@@ -189,20 +197,47 @@ impl Storage {
                 "UPDATE enrolment_code SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1",
                 &[time_text(now).into(), code_hash.into()],
             )?;
-            if spent == 0 {
-                return Ok(None);
-            }
             let rows = sql.query(
-                "SELECT survey_id, account_id FROM enrolment_code WHERE code_hash = $1",
+                "SELECT survey_id, account_id, expires_at FROM enrolment_code WHERE code_hash = $1",
                 &[code_hash.into()],
             )?;
             let Some(r) = rows.first() else { return Ok(None) };
             let (survey_id, account_id) = (r.text(0)?, r.text(1)?);
+            if parse_time(&r.text(2)?)? <= now {
+                return Ok(None);
+            }
+            let id = new.id.to_string();
+            let existing = sql.query(
+                &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE id = $1"),
+                &[id.as_str().into()],
+            )?;
+            if let Some(row) = existing.first() {
+                let d = device(row)?;
+                let same = d.public_key == new.public_key
+                    && d.survey_id.to_string() == survey_id
+                    && d.account_id.to_string() == account_id
+                    && d.revoked_at.is_none();
+                if !same {
+                    return Err(StorageError::Conflict(format!(
+                        "device {} is already enrolled with another key or for another enumerator; \
+                         a device enrols once",
+                        new.id
+                    )));
+                }
+                sql.execute(
+                    "UPDATE device SET token_hash = $1 WHERE id = $2",
+                    &[new.token_hash.as_str().into(), id.as_str().into()],
+                )?;
+                return Ok(Some(d));
+            }
+            if spent == 0 {
+                return Ok(None);
+            }
             sql.execute(
                 "INSERT INTO device (id, survey_id, account_id, public_key, token_hash, enrolled_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
                 &[
-                    new.id.to_string().into(),
+                    id.as_str().into(),
                     survey_id.into(),
                     account_id.into(),
                     new.public_key.as_str().into(),
@@ -212,7 +247,7 @@ impl Storage {
             )?;
             let rows = sql.query(
                 &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE id = $1"),
-                &[new.id.to_string().into()],
+                &[id.as_str().into()],
             )?;
             rows.first().map(device).transpose()
         });
@@ -227,12 +262,14 @@ impl Storage {
         }
     }
 
-    /// Registers a device known from the archive (rebuild), keeping its original token hash.
+    /// Registers a device known from the archive (rebuild). A device that enrolled again after a
+    /// lost reply appears twice in the archive; the later record's token is the one it holds.
     pub fn restore_device(&self, d: &Device, token_hash: &str) -> Result<()> {
         self.tx(|sql| {
             sql.execute(
                 "INSERT INTO device (id, survey_id, account_id, public_key, token_hash, enrolled_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash",
                 &[
                     d.id.to_string().into(),
                     d.survey_id.to_string().into(),
