@@ -49,6 +49,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Structured logs on stderr (RUST_LOG, default info): the server's one line per request.
+    fieldpost_server::logging::init();
     match cli.command {
         Command::Form(cmd) => form_cmd::run(cmd),
         Command::Serve(args) => serve_cmd::run(args),

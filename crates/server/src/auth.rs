@@ -94,6 +94,39 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
         .map_err(|e| AuthError::Hash(e.to_string()))
 }
 
+/// A hash of a random password nobody knows, with the parameters of [`hash_password`]: what
+/// sign-in verifies against when the user name is unknown, so an unknown name costs the same
+/// Argon2 work as a wrong password and the answer's timing does not tell which names exist.
+/// Made once per process (the first call pays one hash; [`crate::http::router`] makes that call).
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        // A random password: even a failure of the random source leaves no known password,
+        // since a hash of the fixed fallback below is never stored for any account.
+        let secret = random::<32>()
+            .map(|b| URL_SAFE_NO_PAD.encode(b))
+            .unwrap_or_else(|_| "fieldpost: no account has this password".to_string());
+        hash_password(&secret).unwrap_or_else(|_| {
+            // Salt or hashing failure: a valid PHC string with the same parameters.
+            "$argon2id$v=19$m=19456,t=2,p=1$ZmllbGRwb3N0LWR1bW15$\
+             uVvmc9dnMY4FJRI0DY0VdUw8AE2dPIB2lXyDYV7H8mg"
+                .to_string()
+        })
+    })
+}
+
+/// Sign-in's check: verifies against the account's hash, or against [`dummy_hash`] when there
+/// is no such account (and then never matches), so both cases do the same work.
+pub fn verify_login(password: &str, stored: Option<&str>) -> bool {
+    match stored {
+        Some(hash) => verify_password(password, hash),
+        None => {
+            let _ = verify_password(password, dummy_hash());
+            false
+        }
+    }
+}
+
 /// Whether `password` matches the stored hash; a malformed stored hash never matches.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
@@ -116,6 +149,25 @@ mod tests {
         assert!(verify_password("đúng mật khẩu", &h));
         assert!(!verify_password("sai", &h));
         assert!(!verify_password("anything", "not a hash"));
+    }
+
+    /// The dummy hash has exactly the parameters real hashes get, so verifying against it costs
+    /// the same; it matches no password.
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_costs() {
+        let real = hash_password("mật khẩu thật").expect("hashes");
+        let params = |h: &str| {
+            let parsed = PasswordHash::new(h).expect("PHC string");
+            (
+                parsed.algorithm.to_string(),
+                parsed.version,
+                argon2::Params::try_from(&parsed).expect("argon2 params"),
+            )
+        };
+        assert_eq!(params(dummy_hash()), params(&real));
+        assert!(!verify_login("mật khẩu thật", None));
+        assert!(verify_login("mật khẩu thật", Some(&real)));
+        assert!(!verify_login("sai", Some(&real)));
     }
 
     #[test]

@@ -46,14 +46,14 @@ pub fn run_serve(args: ServeArgs) -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("fieldpost serve: cannot start the runtime: {e}");
+            tracing::error!("fieldpost serve: cannot start the runtime: {e}");
             return ExitCode::from(2);
         }
     };
     match runtime.block_on(serve(cfg)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("fieldpost serve: {e}");
+            tracing::error!("fieldpost serve: {e}");
             ExitCode::from(2)
         }
     }

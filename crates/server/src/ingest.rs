@@ -34,6 +34,13 @@ impl Rejection {
     fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
+/// Largest decompressed payload ingest opens: 16 MiB. A batch holds at most 200 interviews
+/// (the sync client's largest batch); a SIPAS interview with its paradata is about 3.5 KiB of
+/// JSON (`docs/server.md`), so 200 of them are under 1 MiB and the cap leaves a factor of about
+/// 20 for long interviews, while a compression bomb stops at 16 MiB instead of the seal
+/// crate's general 64 MiB.
+pub const MAX_PAYLOAD_BYTES: u64 = 16 << 20;
+
             message: message.into(),
         }
     }
@@ -81,10 +88,12 @@ fn open_error(e: OpenError) -> Rejection {
     let code = match &e {
         OpenError::BadSignature => ErrorCode::ForgedSignature,
         OpenError::NotARecipient { .. } => ErrorCode::WrongRecipient,
-        OpenError::Decrypt(_)
-        | OpenError::Decompress(_)
-        | OpenError::PayloadTooLarge { .. }
-        | OpenError::PayloadDigest => ErrorCode::TamperedCiphertext,
+        // A payload that decompresses past the cap: a bomb, or a batch far larger than any
+        // device seals; permanent either way.
+        OpenError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+        OpenError::Decrypt(_) | OpenError::Decompress(_) | OpenError::PayloadDigest => {
+            ErrorCode::TamperedCiphertext
+        }
         _ => ErrorCode::MalformedBatch,
     };
     Rejection::new(code, e.to_string())
@@ -110,9 +119,10 @@ impl Ingest {
                 if r.code != ErrorCode::SequenceConflict
                     && let Err(e) = self.storage.record_incident(&incident)
                 {
-                    eprintln!(
-                        "fieldpost-server: could not record incident {}: {e}",
-                        incident.kind
+                    tracing::error!(
+                        kind = %incident.kind,
+                        error = %e,
+                        "could not record an incident"
                     );
                 }
             }
@@ -184,7 +194,15 @@ impl Ingest {
         if let Source::Upload(_) = source {
             self.archive.append_batch(bytes)?;
         }
-        let opened = fieldpost_seal::open(bytes, &key, &self.identities).map_err(|e| match e {
+        let opened = fieldpost_seal::open_with_limits(
+            bytes,
+            &key,
+            &self.identities,
+            &fieldpost_seal::Limits {
+                max_payload_bytes: MAX_PAYLOAD_BYTES,
+            },
+        )
+        .map_err(|e| match e {
             // The batch names the survey's keys, but this server process does not hold the
             // server key: an operator problem, so the device keeps the batch and retries.
             OpenError::NotARecipient { .. } => Rejection::new(

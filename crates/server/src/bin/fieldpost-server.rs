@@ -16,5 +16,6 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    fieldpost_server::logging::init();
     run_serve(Cli::parse().serve)
 }

@@ -117,6 +117,13 @@ CREATE TABLE codelist (
     parent TEXT,
     PRIMARY KEY (list, code)
 );
+"#,
+    // Accounts can be disabled (sign-in refused, sessions ignored and deleted); expired
+    // sessions are deleted at sign-in, and an account's sessions when its password changes.
+    r#"
+ALTER TABLE account ADD COLUMN disabled_at TEXT;
+CREATE INDEX session_expiry ON session (expires_at);
+CREATE INDEX session_account ON session (account_id);
 "#];
 
 fn dialect_sql(sql: &str, dialect: Dialect) -> String {

@@ -3,6 +3,7 @@
 //! Written once for both databases (see [`crate::db`]). Every operation is synchronous; the
 //! HTTP layer runs them on tokio's blocking pool.
 
+mod accounts;
 mod ingest;
 mod people;
 mod survey;

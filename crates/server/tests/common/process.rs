@@ -36,6 +36,12 @@ impl ServerProcess {
                 "--data-dir",
             ])
             .arg(data_dir)
+            // One log line per request would drown the test output: warnings and errors only,
+            // unless RUST_LOG says otherwise.
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -61,6 +67,11 @@ impl ServerProcess {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's process id (its memory is read from /proc/PID/status).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no shutdown, no flush; whatever was not committed is lost, as in a power cut
