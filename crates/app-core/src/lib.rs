@@ -11,6 +11,7 @@ mod assignments;
 mod batch;
 mod device;
 mod error;
+pub mod http;
 mod interview;
 pub mod paths;
 mod screen;

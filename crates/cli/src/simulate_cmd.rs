@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct SimulateArgs {
-    /// The server's base address, e.g. http://127.0.0.1:8080 (started with --demo).
+    /// The server's base address (started with --demo): https://HOST:PORT, or plain http:// only
+    /// to this machine (e.g. http://127.0.0.1:8080). A test CA: FIELDPOST_CA_CERT=ca.pem.
     #[arg(long)]
     server: String,
     /// Number of devices (each its own enumerator, store file and key).

@@ -29,9 +29,23 @@ pub struct ServeArgs {
     /// Folder of the shipped assets (questionnaire, code lists) for --demo.
     #[arg(long)]
     pub assets: Option<PathBuf>,
+    /// Serve HTTPS: the server's certificate chain, PEM (with --tls-key). Without both, plain
+    /// HTTP: only on loopback or behind a reverse proxy that terminates TLS (docs/server.md).
+    #[arg(long, value_name = "CERT.pem")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key, PEM, unencrypted (with --tls-cert).
+    #[arg(long, value_name = "KEY.pem")]
+    pub tls_key: Option<PathBuf>,
 }
 
 pub fn run_serve(args: ServeArgs) -> ExitCode {
+    let tls = match crate::tls::TlsFiles::from_options(args.tls_cert, args.tls_key) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("fieldpost serve: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let cfg = ServeConfig {
         db: args.db,
         listen: args.listen,
@@ -39,6 +53,7 @@ pub fn run_serve(args: ServeArgs) -> ExitCode {
         identities: args.identity,
         demo: args.demo,
         assets: args.assets,
+        tls,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -103,6 +103,8 @@ pub enum DbError {
     Postgres(#[from] ::postgres::Error),
     #[error("PostgreSQL connection pool: {0}")]
     Pool(#[from] r2d2::Error),
+    #[error("PostgreSQL TLS: {0}")]
+    PostgresTls(String),
     #[error("column {0}: {1}")]
     Column(usize, String),
     #[error(

@@ -2,6 +2,7 @@
 //! device that enrols and seals batches with the real `fieldpost-seal` code.
 #![allow(dead_code)]
 
+pub mod certs;
 pub mod postgres;
 pub mod process;
 

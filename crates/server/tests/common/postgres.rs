@@ -13,6 +13,8 @@ pub struct Postgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
     pub port: u16,
+    /// With [`Postgres::start_with_tls`]: the CA that signed the server's certificate.
+    pub ca_cert: Option<PathBuf>,
 }
 
 fn find_bin() -> Option<PathBuf> {
@@ -69,6 +71,15 @@ fn free_port() -> u16 {
 
 impl Postgres {
     pub fn start() -> Postgres {
+        Self::start_inner(false)
+    }
+
+    /// With `ssl = on` and a certificate for 127.0.0.1 made now (its CA in `ca_cert`).
+    pub fn start_with_tls() -> Postgres {
+        Self::start_inner(true)
+    }
+
+    fn start_inner(tls: bool) -> Postgres {
         let bin = find_bin().unwrap_or_else(|| {
             install();
             find_bin().expect("PostgreSQL binaries after installing the package")
@@ -97,6 +108,27 @@ impl Postgres {
             "--no-sync",
         ]);
         run(init, "initdb");
+        let mut ca_cert = None;
+        let mut ssl_options = String::new();
+        if tls {
+            // In the folder's root, not in data/ (owned by postgres), so the test can write them;
+            // PostgreSQL wants its key owned by itself and unreadable to others.
+            let certs = super::certs::make(dir.path(), "postgres");
+            for file in [&certs.cert, &certs.key] {
+                let mut chown = Command::new("chown");
+                chown.arg("postgres:postgres").arg(file);
+                run(chown, "chown");
+            }
+            let mut chmod = Command::new("chmod");
+            chmod.arg("600").arg(&certs.key);
+            run(chmod, "chmod");
+            ssl_options = format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                certs.cert.display(),
+                certs.key.display()
+            );
+            ca_cert = Some(certs.ca);
+        }
         let port = free_port();
         let mut start = as_postgres(&bin.join("pg_ctl"));
         start
@@ -106,12 +138,17 @@ impl Postgres {
             .arg(dir.path().join("log"))
             .arg("-o")
             .arg(format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=100",
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=100{ssl_options}",
                 dir.path().display()
             ))
             .args(["-w", "start"]);
         run(start, "pg_ctl start");
-        Postgres { dir, bin, port }
+        Postgres {
+            dir,
+            bin,
+            port,
+            ca_cert,
+        }
     }
 
     /// A fresh, empty database; returns its URL.
