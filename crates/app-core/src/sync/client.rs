@@ -337,9 +337,12 @@ mod tests {
         )
     }
 
-    /// A loopback HTTP server that acknowledges each upload at once, except request numbers
-    /// for which `cut` is true: those lose their connection before any answer.
-    fn server(cut: fn(usize) -> bool) -> String {
+    /// A loopback HTTP server that acknowledges each upload at once (signed with its own key,
+    /// as the real server does), except request numbers for which `cut` is true: those lose
+    /// their connection before any answer. Returns its address and key.
+    fn server(cut: fn(usize) -> bool) -> (String, ServerPublicKey) {
+        let key = fieldpost_seal::ServerSigningKey::generate().expect("key");
+        let public = key.public_key();
         let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
         let addr = listener.local_addr().expect("address");
         std::thread::spawn(move || {
@@ -369,6 +372,12 @@ mod tests {
                     continue; // dropped: the connection closes without an answer
                 }
                 let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
+                let head = String::from_utf8_lossy(&buf[..end.min(buf.len())]).to_lowercase();
+                let nonce = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("x-fieldpost-nonce:"))
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default();
                 let body = &buf[end.min(buf.len())..];
                 let sequence: u64 = String::from_utf8_lossy(body)
                     .trim_start_matches("batch-")
@@ -380,14 +389,23 @@ mod tests {
                     "interviews": 1, "acknowledged_at": "2026-12-01T00:00:00Z"
                 })
                 .to_string();
+                let ctx = fieldpost_seal::reply::ReplyContext {
+                    method: "POST",
+                    path: "/api/v1/device/batches",
+                    token: "token",
+                    nonce: &nonce,
+                };
+                let sig = key.sign_reply(&ctx, 200, ack.as_bytes());
                 let _ = write!(
                     s,
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{ack}",
-                    ack.len()
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                     x-fieldpost-signature: {sig}\r\nx-fieldpost-signer: {}\r\nconnection: close\r\n\r\n{ack}",
+                    ack.len(),
+                    key.public_key()
                 );
             }
         });
-        format!("http://{addr}")
+        (format!("http://{addr}"), public)
     }
 
     fn run(client: &SyncClient, outbox: &mut Memory) -> SyncReport {
@@ -403,7 +421,8 @@ mod tests {
     /// batches are sealed at.
     #[test]
     fn fast_uploads_raise_the_size_for_the_next_batches() {
-        let client = SyncClient::new(&server(|_| false), "token")
+        let (url, key) = server(|_| false);
+        let client = SyncClient::new(&url, "token", key)
             .expect("client")
             .with_batch_sizer(BatchSizer::new(10, 1, 200, Duration::from_secs(30)));
         let mut outbox = outbox(&[10, 20, 40]);
@@ -417,7 +436,8 @@ mod tests {
     /// sealed small enough to get through.
     #[test]
     fn cut_uploads_lower_the_size_for_the_next_batches() {
-        let mut client = SyncClient::new(&server(|_| true), "token")
+        let (url, key) = server(|_| true);
+        let mut client = SyncClient::new(&url, "token", key)
             .expect("client")
             .with_batch_sizer(BatchSizer::new(100, 1, 200, Duration::from_secs(30)));
         client.backoff = Backoff {
@@ -434,5 +454,25 @@ mod tests {
             !outbox.0[0].acknowledged,
             "never marked without an acknowledgement"
         );
+    }
+
+    /// An acknowledgement signed by another key (a man in the middle's) marks nothing.
+    #[test]
+    fn an_acknowledgement_not_signed_by_the_pinned_key_marks_nothing() {
+        let (url, _their_key) = server(|_| false);
+        let ours = fieldpost_seal::ServerSigningKey::generate()
+            .expect("key")
+            .public_key();
+        let mut client = SyncClient::new(&url, "token", ours).expect("client");
+        client.backoff = Backoff {
+            base: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+            max_attempts: 2,
+        };
+        let mut outbox = outbox(&[3]);
+        let report = run(&client, &mut outbox);
+        assert!(report.acknowledged.is_empty());
+        assert_eq!(report.untrusted, 2);
+        assert!(!outbox.0[0].acknowledged);
     }
 }
