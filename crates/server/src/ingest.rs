@@ -5,14 +5,25 @@
 //! 3. Check the uploader is the device that signed (else: a replay from another device).
 //! 4. A batch already acknowledged with the same bytes gets its acknowledgement again, without
 //!    being archived a second time (its bytes are already in the archive).
-//! 5. Check the recipients, then append the raw batch to the archive and fsync.
+//! 5. Check the recipients (exactly the survey's set: a key added on the way, say by a
+//!    man-in-the-middle at enrolment, would read every batch), then append the raw batch to the
+//!    archive and fsync.
 //! 6. Decrypt with the server's key, parse, check the payload against the header, and each
 //!    interview's answers against its questionnaire version's compiled form ([`crate::answers`]).
 //! 7. In one transaction: idempotency on (device, sequence, digest), checks against the
-//!    assignments and questionnaire versions, batch and interview rows. Then acknowledge.
+//!    assignments and questionnaire versions, batch and interview rows (a second interview for
+//!    an assignment is stored but not counted, and recorded as an incident: see
+//!    [`crate::storage`]'s ingest module). Then acknowledge.
 //!
 //! Every rejection carries its own [`ErrorCode`] and is recorded as an incident (without any
-//! respondent data). Rebuild runs the same steps on archived bytes, minus 3 and 5.
+//! respondent data), placed in the province of its assignment or of the device's enumerator
+//! so that coordinator sees it. Rebuild runs the same steps on archived bytes, minus 3 and 5
+//! (an archived batch passed the recipient check when it arrived; the survey's keys may have
+//! changed since).
+//!
+//! Hot path, per batch: the device, the acknowledged batch, the recipients, then in the commit
+//! one query for the versions, one for the interviews that already count for the batch's
+//! assignments, and per interview its assignment and its insert.
 
 use crate::answers::{ChecksError, FormChecks};
 use crate::archive::{Archive, ArchiveError};
@@ -23,17 +34,6 @@ use chrono::{SubsecRound, Utc};
 use fieldpost_proto::v1::{BatchAck, BatchPayload, ErrorCode, InterviewRecord};
 use fieldpost_seal::{DevicePublicKey, Header, Identity, OpenError};
 
-/// Why a batch was not acknowledged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-impl Rejection {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
 /// Largest decompressed payload ingest opens: 16 MiB. A batch holds at most 200 interviews
 /// (the sync client's largest batch); a SIPAS interview with its paradata is about 3.5 KiB of
 /// JSON (`docs/server.md`), so 200 of them are under 1 MiB and the cap leaves a factor of about
@@ -41,9 +41,37 @@ impl Rejection {
 /// crate's general 64 MiB.
 pub const MAX_PAYLOAD_BYTES: u64 = 16 << 20;
 
+/// Why a batch was not acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The assignment of the interview that caused it, when the server could tell (the
+    /// incident then names it and is placed in its province).
+    pub assignment_id: Option<uuid::Uuid>,
+}
+
+impl Rejection {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
             message: message.into(),
+            assignment_id: None,
         }
     }
+
+    fn at(mut self, assignment_id: uuid::Uuid) -> Self {
+        self.assignment_id = Some(assignment_id);
+        self
+    }
+}
+
+/// What ingest learnt about a batch before it was refused, to place the incident.
+#[derive(Default)]
+struct Trace {
+    header: Option<Header>,
+    /// The header's device signature verified (its summaries can be used as hints).
+    verified: bool,
 }
 
 impl From<StorageError> for Rejection {
@@ -102,18 +130,41 @@ fn open_error(e: OpenError) -> Rejection {
 impl Ingest {
     /// Ingests one batch; on rejection, records an incident and returns why.
     pub fn ingest(&self, bytes: &[u8], source: Source<'_>) -> Result<BatchAck, Rejection> {
-        let mut routed: Option<Header> = None;
-        let result = self.run(bytes, source, &mut routed);
+        let mut trace = Trace::default();
+        let result = self.run(bytes, source, &mut trace);
         if let Err(r) = &result {
             // Internal failures are ours, not the batch's; they are logged, not recorded as
             // incidents against the device.
             if r.code != ErrorCode::Internal {
+                let routed = trace.header.as_ref();
+                // A province the signed header names, when it names one: checked against the
+                // enumerator's assignments when the incident is placed.
+                let hint = match routed {
+                    Some(h) if trace.verified => {
+                        let provinces: std::collections::BTreeSet<&str> =
+                            h.interviews.iter().map(|s| s.province.as_str()).collect();
+                        match provinces.into_iter().collect::<Vec<_>>().as_slice() {
+                            [one] => Some(one.to_string()),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                // The device the batch names; for a batch too broken to name one, the device
+                // that uploaded it (so its coordinator hears of it).
+                let uploader = match source {
+                    Source::Upload(d) => Some(d.id),
+                    Source::Archive => None,
+                };
                 let incident = Incident {
                     kind: r.code.as_str().to_string(),
-                    device_id: routed.as_ref().map(|h| h.device_id),
-                    sequence: routed.as_ref().map(|h| h.sequence),
+                    device_id: routed.map(|h| h.device_id).or(uploader),
+                    sequence: routed.map(|h| h.sequence),
                     digest: Some(fieldpost_seal::digest(bytes).to_string()),
                     detail: r.message.clone(),
+                    assignment_id: r.assignment_id,
+                    province: hint,
+                    duplicate: None,
                 };
                 // A sequence conflict was recorded inside the commit transaction already.
                 if r.code != ErrorCode::SequenceConflict
@@ -134,10 +185,10 @@ impl Ingest {
         &self,
         bytes: &[u8],
         source: Source<'_>,
-        routed: &mut Option<Header>,
+        trace: &mut Trace,
     ) -> Result<BatchAck, Rejection> {
         let header = fieldpost_seal::peek_header(bytes).map_err(open_error)?;
-        *routed = Some(header.clone());
+        trace.header = Some(header.clone());
         let Some(device) = self.storage.device(header.device_id)? else {
             return Err(Rejection::new(
                 ErrorCode::UnknownDevice,
@@ -157,6 +208,8 @@ impl Ingest {
             )
         })?;
         let header = fieldpost_seal::verify(bytes, &key).map_err(open_error)?;
+        trace.header = Some(header.clone());
+        trace.verified = true;
         if let Source::Upload(uploader) = source
             && uploader.id != header.device_id
         {
@@ -177,21 +230,12 @@ impl Ingest {
         {
             return Ok(ack);
         }
-        let expected = self.storage.recipients(device.survey_id)?;
-        let missing: Vec<&str> = expected
-            .iter()
-            .filter(|r| !header.recipients.contains(&r.key_id))
-            .map(|r| r.key_id.as_str())
-            .collect();
-        if !missing.is_empty() {
-            return Err(Rejection::new(
-                ErrorCode::WrongRecipient,
-                format!(
-                    "the batch is not encrypted to the survey's keys {missing:?}; download the recipients again"
-                ),
-            ));
-        }
         if let Source::Upload(_) = source {
+            let expected = self.storage.recipients(device.survey_id)?;
+            check_recipients(
+                &header.recipients,
+                expected.iter().map(|r| r.key_id.as_str()),
+            )?;
             self.archive.append_batch(bytes)?;
         }
         let opened = fieldpost_seal::open_with_limits(
@@ -220,6 +264,12 @@ impl Ingest {
         let interviews = match_payload(&header, payload, |i, rec| {
             self.check_answers(device.survey_id, i, rec)
         })?;
+        // A batch of one interview (as a device re-seals a refused one): any refusal from here
+        // on is about that interview's assignment.
+        let only = match interviews.as_slice() {
+            [one] => Some(one.assignment_id),
+            _ => None,
+        };
         let commit = BatchCommit {
             survey_id: device.survey_id,
             device_id: device.id,
@@ -232,7 +282,14 @@ impl Ingest {
             // Microseconds, as stored: a repeated upload must get an identical acknowledgement.
             acknowledged_at: Utc::now().trunc_subsecs(6),
         };
-        match self.storage.commit_batch(&commit)? {
+        let outcome = self.storage.commit_batch(&commit).map_err(|e| {
+            let r = Rejection::from(e);
+            match only {
+                Some(a) if r.code != ErrorCode::Internal => r.at(a),
+                _ => r,
+            }
+        })?;
+        match outcome {
             CommitOutcome::Acked(ack) | CommitOutcome::Duplicate(ack) => Ok(ack),
             CommitOutcome::Conflict {
                 acknowledged_digest,
@@ -273,6 +330,43 @@ impl Ingest {
     }
 }
 
+/// The batch must be encrypted to exactly the survey's recipients. Fewer: a key holder (the
+/// escrow, say) could not open it. More: someone who slipped a key into the device's list (a
+/// man-in-the-middle at enrolment) could read it. Either way the device must download the
+/// survey's recipients again and seal again; the message names what differs.
+fn check_recipients<'a>(
+    batch: &[String],
+    survey: impl Iterator<Item = &'a str>,
+) -> Result<(), Rejection> {
+    use std::collections::BTreeSet;
+    let survey: BTreeSet<&str> = survey.collect();
+    let batch: BTreeSet<&str> = batch.iter().map(String::as_str).collect();
+    if batch == survey {
+        return Ok(());
+    }
+    let missing: Vec<&str> = survey.difference(&batch).copied().collect();
+    let extra: Vec<&str> = batch.difference(&survey).copied().collect();
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!(
+            "it is not encrypted to the survey's keys {missing:?}"
+        ));
+    }
+    if !extra.is_empty() {
+        parts.push(format!(
+            "it is also encrypted to keys {extra:?} that are not the survey's"
+        ));
+    }
+    Err(Rejection::new(
+        ErrorCode::WrongRecipient,
+        format!(
+            "the batch's recipients are not exactly the survey's: {}; download the survey's \
+             recipients again and seal the batch again",
+            parts.join(", and ")
+        ),
+    ))
+}
+
 /// Pairs the decrypted interviews with the signed header summaries: same count, same order,
 /// same ids, statuses, enumerators and versions. The header is what progress is computed from
 /// before decryption, so the two must never disagree. `check` then judges each interview's
@@ -302,15 +396,17 @@ fn match_payload(
             return Err(Rejection::new(
                 ErrorCode::InvalidPayload,
                 format!("item {i}: the payload does not match the header summary"),
-            ));
+            )
+            .at(rec.assignment_id));
         }
         if rec.interview_id.get_version_num() != 7 {
             return Err(Rejection::new(
                 ErrorCode::InvalidPayload,
                 format!("item {i}: interview id is not a UUIDv7"),
-            ));
+            )
+            .at(rec.assignment_id));
         }
-        check(i, &rec)?;
+        check(i, &rec).map_err(|r| r.at(rec.assignment_id))?;
         let answers = serde_json::to_string(&rec.answers).map_err(|e| {
             Rejection::new(ErrorCode::Internal, format!("re-encoding answers: {e}"))
         })?;
@@ -329,4 +425,35 @@ fn match_payload(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Exactly the survey's set, in any order; a superset and a subset are refused, and the
+    /// message names what differs.
+    #[test]
+    fn recipients_must_be_exactly_the_surveys() {
+        let survey = ["srv", "esc"];
+        assert!(check_recipients(&ids(&["esc", "srv"]), survey.into_iter()).is_ok());
+        let more = check_recipients(&ids(&["srv", "esc", "mitm"]), survey.into_iter())
+            .expect_err("superset");
+        assert_eq!(more.code, ErrorCode::WrongRecipient);
+        assert!(more.message.contains("\"mitm\""), "{}", more.message);
+        assert!(!more.message.contains("not encrypted"), "{}", more.message);
+        let fewer = check_recipients(&ids(&["srv"]), survey.into_iter()).expect_err("subset");
+        assert!(fewer.message.contains("[\"esc\"]"), "{}", fewer.message);
+        let swapped =
+            check_recipients(&ids(&["srv", "mitm"]), survey.into_iter()).expect_err("one swapped");
+        assert!(
+            swapped.message.contains("\"esc\"") && swapped.message.contains("\"mitm\""),
+            "{}",
+            swapped.message
+        );
+    }
 }

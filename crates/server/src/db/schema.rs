@@ -124,6 +124,33 @@ CREATE TABLE codelist (
 ALTER TABLE account ADD COLUMN disabled_at TEXT;
 CREATE INDEX session_expiry ON session (expires_at);
 CREATE INDEX session_account ON session (account_id);
+"#,
+    // One interview counts per assignment (see crate::storage's ingest module): the others keep
+    // their row, marked with the id of the interview that counts. The unique partial index is
+    // what holds the rule when several server processes commit at once (PostgreSQL): the second
+    // insert of a counted row for the same assignment fails, and the commit runs again. Rows
+    // already there: a completed interview counts before a non-response, then the earliest
+    // acknowledged. Incidents get the place a coordinator filters on.
+    r#"
+ALTER TABLE interview ADD COLUMN duplicate_of TEXT;
+UPDATE interview SET duplicate_of = (
+    SELECT f.id FROM interview f JOIN batch b ON b.device_id = f.device_id AND b.sequence = f.sequence
+    WHERE f.assignment_id = interview.assignment_id
+    ORDER BY CASE WHEN f.status = 'completed' THEN 0 ELSE 1 END, b.acknowledged_at, f.id LIMIT 1
+) WHERE id <> (
+    SELECT f.id FROM interview f JOIN batch b ON b.device_id = f.device_id AND b.sequence = f.sequence
+    WHERE f.assignment_id = interview.assignment_id
+    ORDER BY CASE WHEN f.status = 'completed' THEN 0 ELSE 1 END, b.acknowledged_at, f.id LIMIT 1
+);
+CREATE UNIQUE INDEX interview_counted ON interview (assignment_id) WHERE duplicate_of IS NULL;
+ALTER TABLE incident ADD COLUMN survey_id TEXT;
+ALTER TABLE incident ADD COLUMN province TEXT;
+ALTER TABLE incident ADD COLUMN assignment_id TEXT;
+ALTER TABLE incident ADD COLUMN counted_interview_id TEXT;
+ALTER TABLE incident ADD COLUMN counted_device_id TEXT;
+ALTER TABLE incident ADD COLUMN duplicate_interview_id TEXT;
+ALTER TABLE incident ADD COLUMN duplicate_device_id TEXT;
+CREATE INDEX incident_at ON incident (at);
 "#];
 
 fn dialect_sql(sql: &str, dialect: Dialect) -> String {

@@ -4,13 +4,32 @@
 //! retries, restarts and several server processes: the batch row and its interview rows are
 //! written in one transaction, and a second upload of the same sequence finds the row and gets
 //! the stored acknowledgement (same digest) or an incident (different digest).
+//!
+//! One interview counts per assignment. A second finished interview for an assignment that
+//! already has one (another device of the enumerator, or the same device with a new interview
+//! id) is stored too, with `duplicate_of` naming the one that counts, and recorded as a
+//! `duplicate_interview` incident; the batch is acknowledged as usual, so the device purges it.
+//! Which one counts:
+//! - a completed interview before any non-response: a completed interview arriving after a final
+//!   non-response for the same assignment replaces it (the household was interviewed after all;
+//!   the coordinator sees the incident, e.g. for a reserve that non-response released);
+//! - otherwise the first to arrive: a second completed interview, or a non-response after a
+//!   completed interview or after another non-response, does not count.
+//!
+//! Non-final visits (nobody home, come back later) never leave the device, so a completed
+//! interview after them is simply the assignment's first interview here.
+//! The unique partial index `interview_counted (assignment_id) WHERE duplicate_of IS NULL` keeps
+//! the rule across server processes racing on PostgreSQL: the later insert of a counted row
+//! fails with a unique violation, and [`Storage::commit_batch`] runs the transaction again,
+//! which then sees the other process's row. On SQLite the write transaction is taken at its
+//! start (`BEGIN IMMEDIATE`), so commits never interleave.
 
 use super::survey::assignment_place;
 use super::{Result, Storage, StorageError, row_time, row_uuid, time_text};
 use crate::db::{Row, Sql};
 use chrono::{DateTime, Utc};
-use fieldpost_proto::v1::{BatchAck, Progress, ProgressBy, ProgressRow};
-use std::collections::BTreeSet;
+use fieldpost_proto::v1::{self, BatchAck, DuplicateInterview, Progress, ProgressBy, ProgressRow};
+use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
 /// One interview row to write.
@@ -54,17 +73,53 @@ pub enum CommitOutcome {
     Conflict { acknowledged_digest: String },
 }
 
-/// Something to look into: a rejected batch, a sequence conflict.
-#[derive(Debug, Clone)]
+/// The wire name of the incident a second interview for an assignment records.
+pub const DUPLICATE_INTERVIEW: &str = "duplicate_interview";
+
+/// Something to look into: a rejected batch, a sequence conflict, a duplicate interview.
+///
+/// Where it is placed (survey and province, which decide which coordinator sees it) is settled
+/// when it is recorded: the assignment's, when one is named and it is given to the device's
+/// enumerator; else the device's survey and its
+/// enumerator's province when the enumerator works in one province, or `province` as given
+/// when it is one of the enumerator's provinces; else none (only an admin sees it).
+#[derive(Debug, Clone, Default)]
 pub struct Incident {
-    /// The error code (`forged_signature`, `sequence_conflict`, ...).
+    /// The error code (`forged_signature`, `sequence_conflict`, ...) or `duplicate_interview`.
     pub kind: String,
     pub device_id: Option<Uuid>,
     pub sequence: Option<u64>,
     pub digest: Option<String>,
     /// Technical detail; never respondents' data.
     pub detail: String,
+    /// The assignment concerned, when known.
+    pub assignment_id: Option<Uuid>,
+    /// A hint (e.g. from the batch's signed header), checked against the enumerator's
+    /// assignments before it is kept; see the type's documentation.
+    pub province: Option<String>,
+    /// For `duplicate_interview`.
+    pub duplicate: Option<DuplicateInterview>,
 }
+
+/// Which interviews an incident list is for.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub survey_id: Option<Uuid>,
+    pub since: Option<DateTime<Utc>>,
+    /// Only incidents placed in this province (a coordinator's).
+    pub province: Option<String>,
+    pub limit: u32,
+}
+
+/// The interview that counts for an assignment, as the commit sees it.
+#[derive(Debug, Clone)]
+struct Counted {
+    id: Uuid,
+    device_id: Uuid,
+    status: String,
+}
+
+const COMPLETED: &str = "completed";
 
 fn ack(r: &Row, device_id: Uuid, sequence: u64) -> Result<BatchAck> {
     Ok(BatchAck {
@@ -92,20 +147,175 @@ fn find_batch(sql: &mut dyn Sql, device_id: Uuid, sequence: u64) -> Result<Optio
         .transpose()
 }
 
+/// Survey and province of an incident (see [`Incident`]). Runs only when an incident is
+/// recorded, never for a clean batch.
+fn place_incident(sql: &mut dyn Sql, i: &Incident) -> Result<(Option<Uuid>, Option<String>)> {
+    let Some(device_id) = i.device_id else {
+        return Ok((None, None));
+    };
+    let rows = sql.query(
+        "SELECT survey_id, account_id FROM device WHERE id = $1",
+        &[device_id.to_string().into()],
+    )?;
+    let Some(r) = rows.first() else {
+        return Ok((None, None));
+    };
+    let (survey, account) = (row_uuid(r, 0)?, row_uuid(r, 1)?);
+    // The assignment, when it is the device's enumerator's own: an interview naming another
+    // enumerator's assignment must not put the incident before that province's coordinator.
+    if let Some(a) = i.assignment_id
+        && let Some(place) = assignment_place(sql, a)?
+        && place.survey_id == survey
+        && place.enumerator_id == account
+    {
+        return Ok((Some(survey), Some(place.province)));
+    }
+    let provinces: Vec<String> = sql
+        .query(
+            "SELECT DISTINCT province FROM assignment WHERE survey_id = $1 AND enumerator_id = $2",
+            &[survey.to_string().into(), account.to_string().into()],
+        )?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<std::result::Result<_, _>>()?;
+    let province = match (provinces.as_slice(), &i.province) {
+        ([one], _) => Some(one.clone()),
+        (many, Some(hint)) if many.contains(hint) => Some(hint.clone()),
+        _ => None,
+    };
+    Ok((Some(survey), province))
+}
+
 fn insert_incident(sql: &mut dyn Sql, i: &Incident) -> Result<()> {
+    let (survey_id, province) = place_incident(sql, i)?;
+    let text = |u: Option<Uuid>| -> crate::db::Value { u.map(|u| u.to_string()).into() };
+    let dup = i.duplicate.as_ref();
     sql.execute(
-        "INSERT INTO incident (id, at, kind, device_id, sequence, digest, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO incident (id, at, kind, device_id, sequence, digest, detail, survey_id, province, \
+         assignment_id, counted_interview_id, counted_device_id, duplicate_interview_id, duplicate_device_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         &[
             Uuid::now_v7().to_string().into(),
             time_text(Utc::now()).into(),
             i.kind.as_str().into(),
-            i.device_id.map(|d| d.to_string()).into(),
+            text(i.device_id),
             i.sequence.map(seq).transpose()?.into(),
             i.digest.clone().into(),
             i.detail.as_str().into(),
+            text(survey_id),
+            province.into(),
+            text(i.assignment_id),
+            text(dup.map(|d| d.counted_interview_id)),
+            text(dup.map(|d| d.counted_device_id)),
+            text(dup.map(|d| d.duplicate_interview_id)),
+            text(dup.map(|d| d.duplicate_device_id)),
         ],
     )?;
     Ok(())
+}
+
+/// The interviews that count today for the batch's assignments: one query per batch, served
+/// by the `interview_counted` index.
+fn counted_for(
+    sql: &mut dyn Sql,
+    interviews: &[IngestedInterview],
+) -> Result<HashMap<Uuid, Counted>> {
+    let ids: BTreeSet<Uuid> = interviews.iter().map(|i| i.assignment_id).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let q = format!(
+        "SELECT assignment_id, id, device_id, status FROM interview \
+         WHERE duplicate_of IS NULL AND assignment_id IN ({})",
+        marks.join(", ")
+    );
+    let params: Vec<crate::db::Value> = ids.iter().map(|a| a.to_string().into()).collect();
+    sql.query(&q, &params)?
+        .iter()
+        .map(|r| {
+            Ok((
+                row_uuid(r, 0)?,
+                Counted {
+                    id: row_uuid(r, 1)?,
+                    device_id: row_uuid(r, 2)?,
+                    status: r.text(3)?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Decides whether `iv` counts for its assignment, given what counts now (see the module
+/// documentation). Returns the `duplicate_of` to store for `iv`, and the incident to record;
+/// when `iv` replaces a counted non-response, that row is marked here.
+fn judge_duplicate(
+    sql: &mut dyn Sql,
+    b: &BatchCommit,
+    iv: &IngestedInterview,
+    counted: &mut HashMap<Uuid, Counted>,
+) -> Result<(Option<Uuid>, Option<Incident>)> {
+    let arriving = Counted {
+        id: iv.id,
+        device_id: b.device_id,
+        status: iv.status.clone(),
+    };
+    let Some(prior) = counted.get(&iv.assignment_id).cloned() else {
+        counted.insert(iv.assignment_id, arriving);
+        return Ok((None, None));
+    };
+    if prior.id == iv.id {
+        // The same interview again: the insert finds its row and refuses the batch.
+        return Ok((None, None));
+    }
+    let replaces = iv.status == COMPLETED && prior.status != COMPLETED;
+    let (keep, drop) = if replaces {
+        (&arriving, &prior)
+    } else {
+        (&prior, &arriving)
+    };
+    let detail = format!(
+        "two finished interviews for one assignment: interview {} ({}, device {}) counts; \
+         interview {} ({}, device {}) is kept but not counted{}",
+        keep.id,
+        keep.status,
+        keep.device_id,
+        drop.id,
+        drop.status,
+        drop.device_id,
+        if replaces {
+            "; the completed interview replaced the earlier non-response"
+        } else {
+            ""
+        }
+    );
+    let incident = Incident {
+        kind: DUPLICATE_INTERVIEW.into(),
+        device_id: Some(b.device_id),
+        sequence: Some(b.sequence),
+        digest: Some(b.digest.clone()),
+        detail,
+        assignment_id: Some(iv.assignment_id),
+        province: Some(iv.province.clone()),
+        duplicate: Some(DuplicateInterview {
+            counted_interview_id: keep.id,
+            counted_device_id: keep.device_id,
+            duplicate_interview_id: drop.id,
+            duplicate_device_id: drop.device_id,
+        }),
+    };
+    if !replaces {
+        return Ok((Some(prior.id), Some(incident)));
+    }
+    // Marked before the new row is inserted, so the unique index never sees two counted rows.
+    // Zero rows: another process marked it first; our insert then fails on the index and the
+    // commit runs again.
+    sql.execute(
+        "UPDATE interview SET duplicate_of = $1 WHERE id = $2 AND duplicate_of IS NULL",
+        &[iv.id.to_string().into(), prior.id.to_string().into()],
+    )?;
+    counted.insert(iv.assignment_id, arriving);
+    Ok((None, Some(incident)))
 }
 
 impl Storage {
@@ -122,11 +332,18 @@ impl Storage {
     /// against its assignment and the survey's questionnaire versions. A check that fails rolls
     /// everything back and returns [`StorageError::Invalid`].
     pub fn commit_batch(&self, b: &BatchCommit) -> Result<CommitOutcome> {
-        match self.commit_batch_once(b) {
-            // Another server process (PostgreSQL) committed the same (device, sequence) between
-            // our check and our insert: run again, and the check now sees its row.
-            Err(StorageError::Db(e)) if e.is_unique_violation() => self.commit_batch_once(b),
-            other => other,
+        let mut attempt = 1;
+        loop {
+            match self.commit_batch_once(b) {
+                // Another server process (PostgreSQL) committed the same (device, sequence), or
+                // a counted interview for one of our assignments, between our checks and our
+                // inserts: run again, and the checks now see its rows. Each new attempt means
+                // another process committed meanwhile, so a few attempts always suffice.
+                Err(StorageError::Db(e)) if e.is_unique_violation() && attempt < 4 => {
+                    attempt += 1;
+                }
+                other => return other,
+            }
         }
     }
 
@@ -144,6 +361,7 @@ impl Storage {
                         sequence: Some(b.sequence),
                         digest: Some(b.digest.clone()),
                         detail: format!("sequence already acknowledged with digest {}", prior.digest),
+                        ..Incident::default()
                     },
                 )?;
                 return Ok(CommitOutcome::Conflict { acknowledged_digest: prior.digest });
@@ -163,12 +381,15 @@ impl Storage {
                     time_text(b.acknowledged_at).into(),
                 ],
             )?;
+            let mut counted = counted_for(sql, &b.interviews)?;
             for (i, iv) in b.interviews.iter().enumerate() {
                 check_interview(sql, b, i, iv)?;
+                let (duplicate_of, incident) = judge_duplicate(sql, b, iv, &mut counted)?;
                 let inserted = sql.execute(
                     "INSERT INTO interview (id, survey_id, device_id, sequence, assignment_id, enumerator_id, \
-                     questionnaire_version, province, commune, stratum, status, started_at, ended_at, answers) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING",
+                     questionnaire_version, province, commune, stratum, status, started_at, ended_at, answers, \
+                     duplicate_of) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING",
                     &[
                         iv.id.to_string().into(),
                         b.survey_id.to_string().into(),
@@ -184,6 +405,7 @@ impl Storage {
                         iv.started_at.map(time_text).into(),
                         iv.ended_at.map(time_text).into(),
                         iv.answers.clone().into(),
+                        duplicate_of.map(|d| d.to_string()).into(),
                     ],
                 )?;
                 if inserted == 0 {
@@ -191,6 +413,9 @@ impl Storage {
                         "interview {} (item {i}) was already received in another batch",
                         iv.id
                     )));
+                }
+                if let Some(incident) = incident {
+                    insert_incident(sql, &incident)?;
                 }
             }
             Ok(CommitOutcome::Acked(BatchAck {
@@ -204,7 +429,8 @@ impl Storage {
         })
     }
 
-    /// Interviews by status per group; `province` limits the rows to one province.
+    /// Interviews by status per group; `province` limits the rows to one province. Each
+    /// assignment counts once: interviews marked `duplicate_of` another are left out.
     pub fn progress(&self, by: ProgressBy, province: Option<&str>) -> Result<Progress> {
         let col = match by {
             ProgressBy::Province => "province",
@@ -213,8 +439,11 @@ impl Storage {
             ProgressBy::Enumerator => "enumerator_id",
         };
         let (filter, params) = match province {
-            Some(p) => ("WHERE province = $1", vec![p.into()]),
-            None => ("", vec![]),
+            Some(p) => (
+                "WHERE duplicate_of IS NULL AND province = $1",
+                vec![p.into()],
+            ),
+            None => ("WHERE duplicate_of IS NULL", vec![]),
         };
         let q = format!(
             "SELECT province, {col}, status, COUNT(*) FROM interview {filter} \
@@ -267,6 +496,10 @@ impl Storage {
                 ),
                 ("batches", "SELECT COUNT(*) FROM batch"),
                 ("interviews", "SELECT COUNT(*) FROM interview"),
+                (
+                    "interviews_duplicate",
+                    "SELECT COUNT(*) FROM interview WHERE duplicate_of IS NOT NULL",
+                ),
             ] {
                 out.push((key.to_string(), count(sql, q)?));
             }
@@ -287,6 +520,80 @@ impl Storage {
                 out.push((format!("incidents_{}", r.text(0)?), r.int(1)?));
             }
             Ok(out)
+        })
+    }
+
+    /// Incidents newest first, as a coordinator or admin reads them.
+    pub fn incidents(&self, f: &IncidentFilter) -> Result<Vec<v1::Incident>> {
+        let mut conds = Vec::new();
+        let mut params: Vec<crate::db::Value> = Vec::new();
+        let mut cond = |c: &str, v: crate::db::Value| {
+            params.push(v);
+            conds.push(format!("{c} ${}", params.len()));
+        };
+        if let Some(s) = f.survey_id {
+            cond("i.survey_id =", s.to_string().into());
+        }
+        if let Some(t) = f.since {
+            cond("i.at >=", time_text(t).into());
+        }
+        if let Some(p) = &f.province {
+            cond("i.province =", p.as_str().into());
+        }
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        };
+        let q = format!(
+            "SELECT i.id, i.at, i.kind, i.survey_id, i.province, i.device_id, i.sequence, a.code, i.detail, \
+             i.counted_interview_id, i.counted_device_id, i.duplicate_interview_id, i.duplicate_device_id \
+             FROM incident i LEFT JOIN assignment a ON a.id = i.assignment_id {filter} \
+             ORDER BY i.at DESC, i.id DESC LIMIT {}",
+            f.limit
+        );
+        let opt_uuid = |r: &Row, i: usize| -> Result<Option<Uuid>> {
+            r.opt_text(i)?.map(|s| super::parse_uuid(&s)).transpose()
+        };
+        self.read(|sql| {
+            sql.query(&q, &params)?
+                .iter()
+                .map(|r| {
+                    let duplicate = match (
+                        opt_uuid(r, 9)?,
+                        opt_uuid(r, 10)?,
+                        opt_uuid(r, 11)?,
+                        opt_uuid(r, 12)?,
+                    ) {
+                        (Some(ci), Some(cd), Some(di), Some(dd)) => Some(DuplicateInterview {
+                            counted_interview_id: ci,
+                            counted_device_id: cd,
+                            duplicate_interview_id: di,
+                            duplicate_device_id: dd,
+                        }),
+                        _ => None,
+                    };
+                    Ok(v1::Incident {
+                        id: row_uuid(r, 0)?,
+                        at: row_time(r, 1)?,
+                        kind: r.text(2)?,
+                        survey_id: opt_uuid(r, 3)?,
+                        province: r.opt_text(4)?,
+                        device_id: opt_uuid(r, 5)?,
+                        sequence: match r.0.get(6) {
+                            Some(crate::db::Value::Int(n)) => {
+                                Some(u64::try_from(*n).map_err(|_| {
+                                    StorageError::Corrupt("incident sequence".into())
+                                })?)
+                            }
+                            _ => None,
+                        },
+                        assignment_code: r.opt_text(7)?,
+                        detail: r.text(8)?,
+                        duplicate,
+                    })
+                })
+                .collect()
         })
     }
 

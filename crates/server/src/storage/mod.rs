@@ -8,7 +8,9 @@ mod ingest;
 mod people;
 mod survey;
 
-pub use ingest::{BatchCommit, CommitOutcome, Incident, IngestedInterview};
+pub use ingest::{
+    BatchCommit, CommitOutcome, DUPLICATE_INTERVIEW, Incident, IncidentFilter, IngestedInterview,
+};
 pub use people::{Device, NewDevice};
 pub use survey::NewAssignment;
 
