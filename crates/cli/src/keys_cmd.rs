@@ -28,12 +28,33 @@ pub enum KeysCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Print the fingerprint of the server's signing key (what enrolment sheets print beside
+    /// each code), making the key if the data folder has none yet.
+    ServerFingerprint {
+        /// The server's data folder (`--data-dir` of `fieldpost serve`).
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+    /// Replace the server's signing key by a new one endorsed by the current key. Enrolled
+    /// devices follow the endorsement at their next sync; new enrolment sheets must print the
+    /// new fingerprint. Restart every server process sharing the data folder afterwards.
+    RotateServer {
+        /// The server's data folder (`--data-dir` of `fieldpost serve`).
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
 }
 
 pub fn run(cmd: KeysCommand) -> ExitCode {
     let result = match cmd {
         KeysCommand::New { out } => new_recipient(out.as_deref()),
         KeysCommand::DeviceNew { out } => new_device(&out),
+        KeysCommand::ServerFingerprint { data_dir } => {
+            fieldpost_server::identity::ServerIdentity::load_or_create(&data_dir)
+                .map(|id| println!("{}", id.fingerprint()))
+                .map_err(|e| e.to_string())
+        }
+        KeysCommand::RotateServer { data_dir } => rotate_server(&data_dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,6 +88,19 @@ fn new_recipient(out: Option<&Path>) -> Result<(), String> {
             print!("{text}");
         }
     }
+    Ok(())
+}
+
+fn rotate_server(data_dir: &Path) -> Result<(), String> {
+    let before = fieldpost_server::identity::ServerIdentity::load_or_create(data_dir)
+        .map_err(|e| e.to_string())?
+        .fingerprint();
+    let after = fieldpost_server::identity::rotate(data_dir).map_err(|e| e.to_string())?;
+    eprintln!(
+        "the server key {before} is replaced by {} (endorsed by the old one); restart the server",
+        after.fingerprint()
+    );
+    println!("{}", after.fingerprint());
     Ok(())
 }
 

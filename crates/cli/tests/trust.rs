@@ -308,3 +308,52 @@ fn a_key_added_after_enrolment_reaches_the_device_and_a_refusal_blocks_nothing()
     assert_eq!(st.held.len(), 1);
     assert_eq!(incidents(&http).len(), seen.len(), "not sent again");
 }
+
+/// Key rotation: the server's key is replaced by one the old key endorsed; an enrolled device
+/// follows the endorsement and goes on syncing. A key that nobody endorsed is refused.
+#[test]
+fn a_rotated_server_key_is_followed_and_an_unendorsed_one_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("server.sqlite");
+    let data_dir = dir.path().join("server.sqlite.data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let demo = demo_server(&db, &listen);
+    let core = AppCore::new(dir.path().join("device"));
+    core.enrol(&EnrolRequest {
+        server_url: demo.url.clone(),
+        code: demo.enum1_code.clone().expect("enum1's code"),
+        server_fingerprint: demo.fingerprint.clone(),
+        pin: PIN.into(),
+    })
+    .expect("enrols");
+    drop(demo);
+
+    let rotate = std::process::Command::new(env!("CARGO_BIN_EXE_fieldpost"))
+        .args(["keys", "rotate-server", "--data-dir"])
+        .arg(&data_dir)
+        .output()
+        .expect("runs");
+    assert!(rotate.status.success(), "{}", String::from_utf8_lossy(&rotate.stderr));
+    let new_fingerprint = String::from_utf8_lossy(&rotate.stdout).trim().to_string();
+    let demo = demo_server(&db, &listen);
+    assert_eq!(demo.fingerprint, new_fingerprint, "new sheets print the new key");
+
+    let officials: Vec<_> = items(&core).into_iter().filter(|a| !a.reserve).collect();
+    moved(&core, &officials[0]);
+    let st = core.sync(|_| {}).expect("the device follows the endorsed key");
+    assert_eq!(st.acknowledged_interviews, 1);
+    drop(demo);
+
+    // A key with no endorsement (the key file replaced, the chain gone): nothing is trusted.
+    std::fs::remove_file(data_dir.join("server-signing-key.pk8")).expect("key file");
+    std::fs::remove_file(data_dir.join("server-signing-endorsements.txt")).expect("chain");
+    let _demo = demo_server(&db, &listen);
+    moved(&core, &officials[1]);
+    let e = core.sync(|_| {}).expect_err("an unknown key");
+    assert_eq!(e.code, ErrorCode::ServerNotTrusted, "{e}");
+    assert_eq!(core.sync_status().expect("status").pending_interviews, 1);
+}
