@@ -475,4 +475,23 @@ mod tests {
         assert_eq!(report.untrusted, 2);
         assert!(!outbox.0[0].acknowledged);
     }
+
+    /// Plain http:// to another machine is refused when the client is made, before any
+    /// connection; http:// to loopback and https:// anywhere are accepted.
+    #[test]
+    fn plain_http_is_refused_except_to_loopback() {
+        let key = fieldpost_seal::ServerSigningKey::generate()
+            .expect("key")
+            .public_key();
+        let refused = SyncClient::new("http://192.0.2.1:8080", "token", key.clone())
+            .err()
+            .expect("plain http to another machine");
+        assert!(
+            matches!(refused, SyncError::InsecureServerUrl(_)),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("https://"), "{refused}");
+        assert!(SyncClient::new("http://127.0.0.1:8080", "token", key.clone()).is_ok());
+        assert!(SyncClient::new("https://192.0.2.1:8443", "token", key).is_ok());
+    }
 }
