@@ -68,6 +68,14 @@ async fn change_pin(
     run(&core, move |c| c.change_pin(&old_pin, &new_pin)).await
 }
 #[tauri::command]
+async fn idle_check(core: State<'_, AppCore>) -> Reply<AppStatus> {
+    run(&core, |c| c.idle_check()).await
+}
+#[tauri::command]
+async fn set_auto_lock(core: State<'_, AppCore>, minutes: u32) -> Reply<AppStatus> {
+    run(&core, move |c| c.set_auto_lock_minutes(minutes)).await
+}
+#[tauri::command]
 async fn set_language(core: State<'_, AppCore>, language: Language) -> Reply<AppStatus> {
     run(&core, move |c| c.set_language(language)).await
 }
@@ -164,6 +172,8 @@ fn main() {
             unlock,
             lock,
             change_pin,
+            idle_check,
+            set_auto_lock,
             set_language,
             assignments,
             open_interview,

@@ -24,7 +24,7 @@
 //! - sync: `#sync-pending`, `#sync-acked`, `#sync-last`, `#sync-error`, `#sync-now`, `#sync-bar`,
 //!   `#sync-result`
 //! - settings: `#settings-server`, `#settings-device`, `#store-path`, `#schema-version`,
-//!   `#app-version`, `#lock-now`
+//!   `#app-version`, `#lock-now`, `#settings-autolock-<minutes>` (radio: 1, 2, 5, 10, 15, 30)
 
 use crate::i18n::{Lang, Msg, fill};
 use crate::ipc;
@@ -149,6 +149,43 @@ fn remember_lang(lang: Lang) {
     }
 }
 
+/// How often the UI asks the core whether the idle time has passed.
+const IDLE_CHECK_MS: i32 = 20_000;
+
+/// Every [`IDLE_CHECK_MS`], asks the core whether the store locked itself for lack of use
+/// (the asking is no use: the core decides, see app-core's `idle`), and if it did, shows the
+/// unlock screen, so nothing personal stays on a screen nobody touches.
+fn watch_idle(c: Ctx) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::Closure;
+    let tick = Closure::<dyn FnMut()>::new(move || {
+        let here = c.route.get_untracked();
+        if matches!(
+            here,
+            Route::Loading | Route::Failed(_) | Route::Enrol | Route::Unlock
+        ) {
+            return;
+        }
+        spawn_local(async move {
+            if let Ok(s) = ipc::idle_check().await
+                && s.enrolled
+                && !s.unlocked
+            {
+                c.status.set(Some(s));
+                c.go(Route::Unlock);
+            }
+        });
+    });
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(
+            tick.as_ref().unchecked_ref(),
+            IDLE_CHECK_MS,
+        );
+    }
+    // The timer lives as long as the page: the closure must too.
+    tick.forget();
+}
+
 /// Asks the core where the app stands and routes there. The local language choice wins over
 /// the core's (the user may have switched before enrolling), and the core is told about it.
 fn start(c: Ctx) {
@@ -197,6 +234,7 @@ pub fn App() -> impl IntoView {
         ipc::listen_sync_progress(move |p| c.sync_progress.set(Some(p))).await;
     });
     start(c);
+    watch_idle(c);
 
     view! {
         <Header/>

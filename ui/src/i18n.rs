@@ -195,6 +195,9 @@ messages! {
     About,
     Version,
     LockNow,
+    AutoLockLabel,
+    AutoLockHelp,
+    AutoLockMinutes,
 }
 
 impl Msg {
@@ -406,6 +409,12 @@ impl Msg {
             Msg::About => ("Giới thiệu", "About"),
             Msg::Version => ("Phiên bản", "Version"),
             Msg::LockNow => ("Khoá ứng dụng", "Lock the app"),
+            Msg::AutoLockLabel => ("Tự khoá khi không dùng", "Lock when not in use"),
+            Msg::AutoLockHelp => (
+                "Sau từng ấy phút không thao tác, ứng dụng tự khoá và hỏi lại mã PIN.",
+                "After this many minutes without a tap, the app locks itself and asks for the PIN again.",
+            ),
+            Msg::AutoLockMinutes => ("{0} phút", "{0} min"),
             Msg::Error(code) => error_text(code),
             Msg::Refusal(r) => refusal_text(r),
         }

@@ -91,6 +91,15 @@ pub async fn lock() -> Result<AppStatus, CommandError> {
     invoke(cmd::LOCK, no_args()).await
 }
 
+/// Locks the store if the idle time has passed (the core decides); no sign of use.
+pub async fn idle_check() -> Result<AppStatus, CommandError> {
+    invoke(cmd::IDLE_CHECK, no_args()).await
+}
+
+pub async fn set_auto_lock(minutes: u32) -> Result<AppStatus, CommandError> {
+    invoke(cmd::SET_AUTO_LOCK, json!({ "minutes": minutes })).await
+}
+
 pub async fn set_language(language: Language) -> Result<AppStatus, CommandError> {
     invoke(cmd::SET_LANGUAGE, json!({ "language": language })).await
 }

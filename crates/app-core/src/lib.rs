@@ -12,6 +12,7 @@ mod batch;
 mod device;
 mod error;
 pub mod http;
+pub mod idle;
 mod interview;
 pub mod paths;
 mod screen;
@@ -23,7 +24,7 @@ use fieldpost_proto::app::{
     AppStatus, AssignmentList, CommandError, EnrolRequest, ErrorCode, GpsFix, Language,
     NonResponseRequest, NonResponseResult, Review, ScreenView, StoreInfo, SyncProgress, SyncStatus,
 };
-use fieldpost_store::{ParadataEvent, Store};
+use fieldpost_store::{KeyProtector, ParadataEvent, Store};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use uuid::Uuid;
@@ -42,6 +43,11 @@ pub struct AppCore {
     /// Held for the whole of a sync, so two never run at once. Not `state`: a sync works on a
     /// connection of its own, and the screens must not wait for the network.
     syncing: Arc<Mutex<()>>,
+    /// When the enumerator's last command came, to lock the store after the idle time.
+    idle: Arc<idle::IdleLock>,
+    /// The platform key that also wraps the store's data key (Android Keystore), if the
+    /// shell has one; `None`: the PIN alone.
+    protector: Option<Arc<dyn KeyProtector>>,
 }
 
 /// The open store (one connection for the app's life) and the interview on screen.
@@ -67,7 +73,22 @@ impl AppCore {
             default_server: None,
             state: Arc::new(Mutex::new(State::default())),
             syncing: Arc::new(Mutex::new(())),
+            idle: Arc::new(idle::IdleLock::new(Arc::new(idle::SystemClock))),
+            protector: None,
         }
+    }
+
+    /// The clock the idle lock reads (tests pass one they move themselves).
+    pub fn with_clock(mut self, clock: Arc<dyn idle::Clock>) -> Self {
+        self.idle = Arc::new(idle::IdleLock::new(clock));
+        self
+    }
+
+    /// The platform key store that also wraps the data key (the Android Keystore plugin);
+    /// applied when the store opens, so call it before the first command.
+    pub fn with_key_protector(mut self, protector: Arc<dyn KeyProtector>) -> Self {
+        self.protector = Some(protector);
+        self
     }
 
     /// The server address the enrol screen offers (from `FIELDPOST_SERVER_URL` in the shell).
@@ -80,10 +101,52 @@ impl AppCore {
         &self.data_dir
     }
 
+    /// The state, for a command the enumerator caused: if the idle time passed since the
+    /// last one, the store is locked first (so the command finds it locked and the UI asks
+    /// for the PIN), and the idle time counts again from now.
     fn lock(&self) -> MutexGuard<'_, State> {
+        let mut st = self.state_quietly();
+        if self.idle.on_command(idle_limit(&st)) {
+            forget_key(&mut st);
+        }
+        st
+    }
+
+    /// The state without counting as use (the idle check itself).
+    fn state_quietly(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves the state as the last command left it; the
         // store's transactions make that state consistent, so carry on with it.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Locks the store if the idle time has passed since the enumerator's last command, and
+    /// reports the status; asking is no sign of use. The UI calls it on a timer and shows the
+    /// unlock screen when the status says locked.
+    pub fn idle_check(&self) -> Result<AppStatus, CommandError> {
+        let mut st = self.state_quietly();
+        if self.idle.expired(idle_limit(&st)) {
+            forget_key(&mut st);
+        }
+        self.status_of(&mut st)
+    }
+
+    /// Sets the idle time (minutes, one of [`idle::AUTO_LOCK_CHOICES`]) after which the store
+    /// locks itself.
+    pub fn set_auto_lock_minutes(&self, minutes: u32) -> Result<AppStatus, CommandError> {
+        if !idle::AUTO_LOCK_CHOICES.contains(&minutes) {
+            return Err(CommandError::new(
+                ErrorCode::InvalidAnswer,
+                format!(
+                    "the idle time must be one of {:?} minutes",
+                    idle::AUTO_LOCK_CHOICES
+                ),
+            ));
+        }
+        let mut st = self.lock();
+        self.store(&mut st)?
+            .set_setting(idle::SETTING, Some(&minutes.to_string()))
+            .map_err(error::store)?;
+        self.status_of(&mut st)
     }
 
     /// Opens the device store (creating the folder and file, and migrating, when needed) and
@@ -105,7 +168,8 @@ impl AppCore {
                     format!("{}: {e}", self.data_dir.display()),
                 )
             })?;
-            let store = Store::open(&self.data_dir.join(STORE_FILE)).map_err(error::store)?;
+            let mut store = Store::open(&self.data_dir.join(STORE_FILE)).map_err(error::store)?;
+            store.set_key_protector(self.protector.clone());
             st.store = Some(store);
         }
         st.store
@@ -116,7 +180,11 @@ impl AppCore {
     /// Which screen the app opens on, and what the header and settings show.
     pub fn app_status(&self) -> Result<AppStatus, CommandError> {
         let mut st = self.lock();
-        let store = self.store(&mut st)?;
+        self.status_of(&mut st)
+    }
+
+    fn status_of(&self, st: &mut State) -> Result<AppStatus, CommandError> {
+        let store = self.store(st)?;
         let get = |k: &str| store.setting(k).map_err(error::store);
         let enrolled = get(keys::ENUMERATOR)?.is_some();
         Ok(AppStatus {
@@ -130,6 +198,7 @@ impl AppCore {
                 _ => Language::Vi,
             },
             device_id: store.device_id(),
+            auto_lock_minutes: idle::minutes_from_setting(get(idle::SETTING)?.as_deref()),
             store: StoreInfo {
                 schema_version: store.schema_version().map_err(error::store)?,
                 path: store.path().display().to_string(),
@@ -375,6 +444,24 @@ impl AppCore {
     }
 }
 
+/// The idle time the store's setting asks for (the default before the store is open).
+fn idle_limit(st: &State) -> std::time::Duration {
+    let chosen = st
+        .store
+        .as_ref()
+        .and_then(|s| s.setting(idle::SETTING).ok().flatten());
+    let minutes = idle::minutes_from_setting(chosen.as_deref());
+    std::time::Duration::from_secs(60 * u64::from(minutes))
+}
+
+/// Drops the data key and the interview on screen: nothing personal stays readable.
+fn forget_key(st: &mut State) {
+    st.open = None;
+    if let Some(store) = st.store.as_mut() {
+        store.lock();
+    }
+}
+
 fn language_tag(l: Language) -> &'static str {
     match l {
         Language::Vi => "vi",
@@ -408,6 +495,88 @@ mod tests {
         );
         // Opening again is idempotent: same version, same file.
         assert_eq!(core.store_info().expect("reopens"), info);
+    }
+
+    /// An app core on a store with a (test-strength) PIN, unlocked, on a clock the test moves.
+    fn unlocked_core(dir: &Path) -> (AppCore, Arc<idle::tests::TestClock>) {
+        let mut store = Store::open(&dir.join(STORE_FILE)).expect("store");
+        store
+            .set_up_pin_with_kdf("246810", fieldpost_store::crypto::Kdf::FAST_FOR_TESTS)
+            .expect("pin");
+        drop(store);
+        let clock = idle::tests::TestClock::new();
+        let core = AppCore::new(dir).with_clock(clock.clone());
+        assert!(core.unlock("246810").expect("unlock").unlocked);
+        (core, clock)
+    }
+
+    #[test]
+    fn the_store_locks_itself_after_the_idle_time_without_a_command() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (core, clock) = unlocked_core(dir.path());
+        let minute = std::time::Duration::from_secs(60);
+        assert_eq!(
+            core.app_status().expect("status").auto_lock_minutes,
+            idle::DEFAULT_AUTO_LOCK_MINUTES
+        );
+
+        // Each command restarts the count: 4 minutes, a command, 4 more minutes: unlocked.
+        clock.advance(4 * minute);
+        core.assignments()
+            .expect("a command 4 minutes after the last one");
+        clock.advance(4 * minute);
+        assert!(core.idle_check().expect("check").unlocked);
+        // The timer's checks are no use: they do not restart the count.
+        clock.advance(minute);
+        assert!(
+            !core.idle_check().expect("check").unlocked,
+            "5 minutes after the last command the store locks"
+        );
+        let err = core
+            .assignments()
+            .expect_err("personal data needs the PIN again");
+        assert_eq!(err.code, ErrorCode::Locked);
+        assert!(core.unlock("246810").expect("unlock").unlocked);
+        core.assignments().expect("unlocked again");
+    }
+
+    #[test]
+    fn a_command_after_the_idle_time_finds_the_store_locked() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (core, clock) = unlocked_core(dir.path());
+        clock.advance(std::time::Duration::from_secs(5 * 60));
+        let err = core
+            .assignments()
+            .expect_err("locked before the command ran");
+        assert_eq!(err.code, ErrorCode::Locked);
+    }
+
+    #[test]
+    fn the_enumerator_chooses_the_idle_time() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (core, clock) = unlocked_core(dir.path());
+        let minute = std::time::Duration::from_secs(60);
+        let err = core
+            .set_auto_lock_minutes(0)
+            .expect_err("never is no choice");
+        assert_eq!(err.code, ErrorCode::InvalidAnswer);
+        assert_eq!(
+            core.set_auto_lock_minutes(10)
+                .expect("10")
+                .auto_lock_minutes,
+            10
+        );
+        clock.advance(9 * minute);
+        assert!(
+            core.idle_check().expect("check").unlocked,
+            "9 of 10 minutes"
+        );
+        clock.advance(minute);
+        assert!(!core.idle_check().expect("check").unlocked, "10 of 10");
+        // The choice is kept in the store: a restarted app keeps it.
+        drop(core);
+        let again = AppCore::new(dir.path());
+        assert_eq!(again.app_status().expect("status").auto_lock_minutes, 10);
     }
 
     #[test]

@@ -27,6 +27,11 @@ pub mod commands {
     pub const SET_LANGUAGE: &str = "set_language";
     /// `{oldPin, newPin} -> AppStatus`
     pub const CHANGE_PIN: &str = "change_pin";
+    /// `() -> AppStatus`: locks the store if the idle time has passed; no sign of use (the
+    /// UI calls it on a timer and shows the unlock screen when `unlocked` is false).
+    pub const IDLE_CHECK: &str = "idle_check";
+    /// `{minutes} -> AppStatus`: the idle time after which the store locks itself.
+    pub const SET_AUTO_LOCK: &str = "set_auto_lock";
     /// `() -> AssignmentList`
     pub const ASSIGNMENTS: &str = "assignments";
     /// `{assignmentId} -> ScreenView`: start or resume, at the screen the enumerator last saw.
@@ -91,6 +96,10 @@ pub struct AppStatus {
     pub language: Language,
     /// This device's id, for support staff.
     pub device_id: Uuid,
+    /// Minutes without a command after which the store locks itself (the settings screen
+    /// offers 1, 2, 5, 10, 15 or 30).
+    #[serde(default)]
+    pub auto_lock_minutes: u32,
     pub store: StoreInfo,
 }
 

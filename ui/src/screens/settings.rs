@@ -1,4 +1,5 @@
-//! Settings: language, the server this device enrolled with (fixed), what support staff ask
+//! Settings: language, the idle time after which the app locks itself, the server this
+//! device enrolled with (fixed), what support staff ask
 //! for (device id, data file, schema version), and the app's version.
 
 use crate::app::ctx;
@@ -26,6 +27,13 @@ pub fn Settings() -> impl IntoView {
             c.lang_epoch.update(|e| *e += 1);
         });
     };
+    let set_auto_lock = move |minutes: u32| {
+        spawn_local(async move {
+            if let Ok(s) = ipc::set_auto_lock(minutes).await {
+                c.status.set(Some(s));
+            }
+        });
+    };
     view! {
         <section class="settings">
             <h2 class="screen-title">{move || c.t(Msg::NavSettings)}</h2>
@@ -37,6 +45,20 @@ pub fn Settings() -> impl IntoView {
                             <input type="radio" name="settings-lang" id=format!("settings-lang-{}", l.tag())
                                 prop:checked=move || c.lang.get() == l on:change=move |_| set_lang(l)/>
                             <span lang=l.tag()>{name}</span>
+                        </label>
+                    }).collect_view()}
+                </div>
+            </div>
+            <div class="card">
+                <h3>{move || c.t(Msg::AutoLockLabel)}</h3>
+                <p><small class="muted">{move || c.t(Msg::AutoLockHelp)}</small></p>
+                <div class="choices" role="radiogroup" aria-label=move || c.t(Msg::AutoLockLabel)>
+                    {[1u32, 2, 5, 10, 15, 30].into_iter().map(|m| view! {
+                        <label class="choice">
+                            <input type="radio" name="settings-autolock" id=format!("settings-autolock-{m}")
+                                prop:checked=move || c.status.get().is_some_and(|s| s.auto_lock_minutes == m)
+                                on:change=move |_| set_auto_lock(m)/>
+                            <span>{move || c.tf(Msg::AutoLockMinutes, &[&m.to_string()])}</span>
                         </label>
                     }).collect_view()}
                 </div>
