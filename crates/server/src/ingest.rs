@@ -35,10 +35,11 @@ use fieldpost_proto::v1::{BatchAck, BatchPayload, ErrorCode, InterviewRecord};
 use fieldpost_seal::{DevicePublicKey, Header, Identity, OpenError};
 
 /// Largest decompressed payload ingest opens: 16 MiB. A batch holds at most 200 interviews
-/// (the sync client's largest batch); a SIPAS interview with its paradata is about 3.5 KiB of
-/// JSON (`docs/server.md`), so 200 of them are under 1 MiB and the cap leaves a factor of about
-/// 20 for long interviews, while a compression bomb stops at 16 MiB instead of the seal
-/// crate's general 64 MiB.
+/// (the sync client's largest batch); a SIPAS interview with its paradata, as the app records
+/// it, is at most about 13.9 KB of JSON (measured by `tests/abuse.rs`, see `docs/server.md`),
+/// so 200 of them are about 2.7 MiB and the cap leaves a factor of about 6 for longer
+/// interviews, while a compression bomb stops at 16 MiB instead of the seal crate's general
+/// 64 MiB.
 pub const MAX_PAYLOAD_BYTES: u64 = 16 << 20;
 
 /// Why a batch was not acknowledged.

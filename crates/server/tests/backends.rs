@@ -74,12 +74,14 @@ fn every_documented_route_is_served(s: &TestServer) {
         let path = path
             .replace("{survey_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{device_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{account_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{version}", "v1");
         let url = format!("{}{path}", s.base);
         let req = match *method {
             "get" => client.get(url),
             "post" => client.post(url),
             "put" => client.put(url),
+            "delete" => client.delete(url),
             other => panic!("method {other}"),
         };
         let resp = req.send().expect("sends");

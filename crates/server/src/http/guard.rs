@@ -8,8 +8,8 @@
 //!   body is counted as it arrives and refused at the first byte past the limit. Either way the
 //!   answer is 413 with an [`ApiError`] (`payload_too_large`), and the server never holds more
 //!   than the limit of one request's body. The batch figure: a SIPAS batch of 200 interviews
-//!   (the sync client's largest) seals to about 210 KB with paradata (`docs/server.md`), so
-//!   4 MiB leaves a factor of about 20 for longer interviews.
+//!   (the sync client's largest) seals to about 213 KiB with paradata (measured by
+//!   `tests/abuse.rs`, see `docs/server.md`), so 4 MiB leaves a factor of about 19.
 //! - **Requests in flight**: at most [`MAX_IN_FLIGHT`] at once, and at most [`MAX_HEAVY`] of
 //!   them uploads (batches and files, which hold a body and a decompressed payload in memory).
 //!   One more is answered 503 with `Retry-After` at once rather than queued (tower's
@@ -54,8 +54,9 @@ pub const BATCH_BODY_BYTES: usize = 4 << 20;
 pub const FILE_BODY_BYTES: usize = 32 << 20;
 /// Requests in flight at once, beyond which the server answers 503.
 pub const MAX_IN_FLIGHT: usize = 128;
-/// Uploads (batches, files) in flight at once. With 4 MiB bodies and ingest's 16 MiB cap on a
-/// decompressed payload, 64 uploads stay well under a gigabyte.
+/// Uploads (batches, files) in flight at once. A real batch holds about 0.2 MiB sealed and
+/// 2.7 MiB decompressed; at the 4 MiB body limit and ingest's 16 MiB payload cap, 64 uploads
+/// at their worst stay near a gigabyte, and real ones far below.
 pub const MAX_HEAVY: usize = 64;
 /// `Retry-After` when busy, in seconds (the client adds its own jittered backoff).
 const BUSY_RETRY_SECS: u64 = 5;
