@@ -496,6 +496,10 @@ fn error_text(code: ErrorCode) -> (&'static str, &'static str) {
             "Không đọc được bảng hỏi. Hãy đồng bộ để tải lại; nếu vẫn lỗi, báo giám sát viên.",
             "The questionnaire could not be read. Sync to download it again; if it still fails, tell your supervisor.",
         ),
+        ErrorCode::StoreTampered => (
+            "Một phần dữ liệu trên máy đã bị thay đổi bên ngoài ứng dụng nên không được dùng. Hãy kết nối mạng và đồng bộ để tải lại từ máy chủ; nếu vẫn lỗi, báo giám sát viên ngay.",
+            "Some data on this device was changed outside the app, so it was not used. Connect and sync to fetch it again from the server; if it still fails, tell your supervisor now.",
+        ),
         ErrorCode::ServerNotTrusted => (
             "Câu trả lời không đến từ máy chủ của bạn (chữ ký không khớp), nên máy này không thay đổi gì. Có thể ai đó đang can thiệp vào kết nối: hãy thử lại bằng mạng khác và kiểm tra mã nhận dạng máy chủ với giám sát viên.",
             "The answer did not come from your server (its signature does not match), so nothing was changed on this device. Someone may be interfering with the connection: try again on another network and check the server fingerprint with your supervisor.",

@@ -9,6 +9,7 @@ pub(crate) fn store(e: StoreError) -> CommandError {
     let code = match &e {
         StoreError::StorageFull => ErrorCode::DiskFull,
         StoreError::WrongPin => ErrorCode::WrongPin,
+        StoreError::Tampered(_) => ErrorCode::StoreTampered,
         StoreError::Locked | StoreError::NoKey => ErrorCode::Locked,
         StoreError::NotFound { .. } => ErrorCode::NotFound,
         StoreError::InvalidState(_) => ErrorCode::ReadOnly,

@@ -357,3 +357,51 @@ fn a_rotated_server_key_is_followed_and_an_unendorsed_one_refused() {
     assert_eq!(e.code, ErrorCode::ServerNotTrusted, "{e}");
     assert_eq!(core.sync_status().expect("status").pending_interviews, 1);
 }
+
+/// The recipients a device keeps are a store secret (AES-GCM under the data key, the name as
+/// associated data): a copy edited outside the app is detected and never sealed to; with a
+/// connection, the server's signed list replaces it.
+#[test]
+fn an_edited_recipient_list_is_detected_and_never_used() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("server.sqlite");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let demo = demo_server(&db, &listen);
+    let data = dir.path().join("device");
+    let core = AppCore::new(&data);
+    core.enrol(&EnrolRequest {
+        server_url: demo.url.clone(),
+        code: demo.enum1_code.clone().expect("enum1's code"),
+        server_fingerprint: demo.fingerprint.clone(),
+        pin: PIN.into(),
+    })
+    .expect("enrols");
+    let officials: Vec<_> = items(&core).into_iter().filter(|a| !a.reserve).collect();
+    moved(&core, &officials[0]);
+
+    // Someone with the file swaps the recipients row for one of their own making.
+    let file = data.join(fieldpost_app_core::STORE_FILE);
+    {
+        let mut store = fieldpost_store::Store::open(&file).expect("opens");
+        let forged = "00".repeat(80);
+        store
+            .set_setting("secret.recipients", Some(&forged))
+            .expect("the row is edited");
+    }
+    // Offline, nothing can be sealed: the edited list is refused, not used.
+    drop(demo);
+    let e = core.sync(|_| {}).expect_err("the edited list is detected");
+    assert_eq!(e.code, ErrorCode::StoreTampered, "{e}");
+    let store = fieldpost_store::Store::open_unlocked(&file, PIN).expect("opens");
+    assert!(store.outbox().expect("outbox").is_empty(), "nothing was sealed");
+    drop(store);
+
+    // Online, the server's signed list replaces it and the interview goes.
+    let _demo = demo_server(&db, &listen);
+    let st = core.sync(|_| {}).expect("syncs with the server's list");
+    assert_eq!(st.acknowledged_interviews, 1);
+}

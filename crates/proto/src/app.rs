@@ -428,6 +428,9 @@ pub enum ErrorCode {
     NotFound,
     /// The questionnaire could not be read (a broken download or an unsupported form).
     QuestionnaireUnavailable,
+    /// Data on the device was changed outside the app (it fails its integrity check): it was
+    /// not used. What the server can give again (keys, questionnaire) comes back at the next sync.
+    StoreTampered,
     /// A reply did not come from the device's own server (its signature does not verify):
     /// nothing was changed on the device.
     ServerNotTrusted,

@@ -1,6 +1,6 @@
 use super::*;
 
-const ALL_CODES: [ErrorCode; 22] = [
+const ALL_CODES: [ErrorCode; 23] = [
     ErrorCode::DataDirUnavailable,
     ErrorCode::StoreUnavailable,
     ErrorCode::DiskFull,
@@ -19,6 +19,7 @@ const ALL_CODES: [ErrorCode; 22] = [
     ErrorCode::ReadOnly,
     ErrorCode::NotFound,
     ErrorCode::QuestionnaireUnavailable,
+    ErrorCode::StoreTampered,
     ErrorCode::ServerNotTrusted,
     ErrorCode::QuestionnaireUnsupported,
     ErrorCode::InterviewsHeld,
