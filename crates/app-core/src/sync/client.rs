@@ -483,7 +483,7 @@ mod tests {
         let key = fieldpost_seal::ServerSigningKey::generate()
             .expect("key")
             .public_key();
-        let refused = SyncClient::new("http://192.0.2.1:8080", "token", key.clone())
+        let refused = SyncClient::new("http://192.0.2.1:8080", "token", key)
             .err()
             .expect("plain http to another machine");
         assert!(
@@ -491,7 +491,7 @@ mod tests {
             "{refused}"
         );
         assert!(refused.to_string().contains("https://"), "{refused}");
-        assert!(SyncClient::new("http://127.0.0.1:8080", "token", key.clone()).is_ok());
+        assert!(SyncClient::new("http://127.0.0.1:8080", "token", key).is_ok());
         assert!(SyncClient::new("https://192.0.2.1:8443", "token", key).is_ok());
     }
 }
