@@ -163,7 +163,13 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("fieldpost serve: listening on {scheme}://{addr}");
     tracing::info!(%addr, tls = tls.is_some(), "listening");
-    run_http(listener, tls, router(AppState { ingest, identity }), shutdown()).await?;
+    run_http(
+        listener,
+        tls,
+        router(AppState { ingest, identity }),
+        shutdown(),
+    )
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }
