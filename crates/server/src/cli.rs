@@ -42,7 +42,7 @@ pub fn run_serve(args: ServeArgs) -> ExitCode {
     let tls = match crate::tls::TlsFiles::from_options(args.tls_cert, args.tls_key) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("fieldpost serve: {e}");
+            tracing::error!("fieldpost serve: {e}");
             return ExitCode::from(2);
         }
     };
