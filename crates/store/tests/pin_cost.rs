@@ -13,7 +13,7 @@ use fieldpost_store::{Store, StoreError, crypto};
 const README_MEMORY_MIB: u64 = 64;
 /// The README's floor for one guess on one core of this kind of machine (release build;
 /// this test's debug build is slower still, which only makes the floor easier to meet).
-const README_MIN_GUESS_MS: f64 = 400.0;
+const README_MIN_GUESS_MS: f64 = 300.0;
 
 /// The process's resident memory now (Linux `VmRSS`), in KiB.
 fn rss_kib() -> Option<u64> {
