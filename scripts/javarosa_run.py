@@ -10,7 +10,7 @@ and prints the same lines, so a difference between the two engines shows up in a
 The workbook is converted with pyxform, FormRun.java is compiled (once, into
 target/javarosa/) against the JavaRosa classes in pyxform's bundled ODK_Validate.jar, and run
 with `java`. Needs a JDK (javac and java). Exit codes as FormRun: 0 complete, 1 not, 2 error.
-Repeats (add_row, remove_row) are not supported here.
+Repeat rows are added and removed (add_row, remove_row) as Collect does; see FormRun.java.
 """
 
 from __future__ import annotations
@@ -64,8 +64,12 @@ def steps_tsv(steps: list) -> str:
             if "\t" in text or "\n" in text:
                 raise ValueError(f"step {i}: tabs and newlines are not supported in values")
             lines.append(f"set\t{step['set']}\t{text}")
+        elif "add_row" in step:
+            lines.append(f"add_row\t{step['add_row']}")
+        elif "remove_row" in step:
+            lines.append(f"remove_row\t{step['remove_row']}")
         else:
-            raise ValueError(f"step {i}: only `set` steps are supported here: {step}")
+            raise ValueError(f"step {i}: expected set, add_row or remove_row: {step}")
     return "\n".join(lines) + "\n"
 
 

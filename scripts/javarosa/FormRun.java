@@ -6,8 +6,14 @@
 // Exit 0 when the interview could be completed, 1 when not, 2 when the form or a step fails.
 //
 // Steps file (written by scripts/javarosa_run.py from the JSON answers): one step per line,
-// `set<TAB>PATH<TAB>VALUE` or `clear<TAB>PATH`, select_multiple values space-separated.
-// No repeats (the SIPAS form has none): add_row and remove_row are refused.
+// `set<TAB>PATH<TAB>VALUE`, `clear<TAB>PATH`, `add_row<TAB>REPEAT_PATH` or
+// `remove_row<TAB>ROW_PATH`, select_multiple values space-separated. Paths as FieldPost writes
+// them: a repeat row is `members[2]` (1-based; a segment without index means row 1).
+//
+// Collect's behaviour is imitated where JavaRosa leaves it to the app: before each step and
+// at the end the form is walked from start to end with a FormEntryController, as an enumerator
+// swipes through it, which creates the rows a repeat_count asks for; a select_multiple's ticks
+// are stored in the choice list's order, as Collect's widget stores them.
 //
 // Compiled against the JavaRosa classes in pyxform's ODK_Validate.jar; no other dependency.
 
@@ -20,6 +26,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.javarosa.core.model.FormDef;
+import org.javarosa.core.model.FormIndex;
+import org.javarosa.core.model.GroupDef;
+import org.javarosa.core.model.QuestionDef;
+import org.javarosa.core.model.SelectChoice;
+import org.javarosa.core.model.data.MultipleItemsData;
+import org.javarosa.form.api.FormEntryController;
+import org.javarosa.form.api.FormEntryModel;
 import org.javarosa.core.model.condition.Constraint;
 import org.javarosa.core.model.condition.EvaluationContext;
 import org.javarosa.core.model.data.AnswerDataFactory;
@@ -75,14 +88,21 @@ public class FormRun {
             }
             String[] parts = line.split("\t", 3);
             try {
+                walk(form, -1, null);
                 apply(form, instance, root, parts);
             } catch (Exception e) {
                 System.err.println("step " + number + " (" + line + "): " + e.getMessage());
                 System.exit(2);
             }
         }
+        try {
+            walk(form, -1, null);
+        } catch (Exception e) {
+            System.err.println("walking the form: " + e);
+            System.exit(2);
+        }
         Localizer localizer = form.getLocalizer();
-        if (localizer != null) {
+        if (localizer != null && localizer.hasLocale(MESSAGE_LANGUAGE)) {
             localizer.setLocale(MESSAGE_LANGUAGE);
         }
         List<String> errors = new ArrayList<>();
@@ -93,15 +113,105 @@ public class FormRun {
         System.exit(errors.isEmpty() ? 0 : 1);
     }
 
-    private static void apply(FormDef form, FormInstance instance, String root, String[] parts) {
+    /** The instance element at a FieldPost path (`hh/members[2]/age`). */
+    private static TreeElement find(FormInstance instance, String path) {
+        TreeElement at = instance.getRoot();
+        for (String seg : path.split("/")) {
+            String name = seg;
+            int row = 1;
+            int open = seg.indexOf('[');
+            if (open >= 0) {
+                name = seg.substring(0, open);
+                row = Integer.parseInt(seg.substring(open + 1, seg.length() - 1));
+            }
+            TreeElement next = at.getChild(name, row - 1);
+            if (next == null) {
+                throw new IllegalArgumentException("no field " + path + " (at " + seg + ")");
+            }
+            at = next;
+        }
+        return at;
+    }
+
+    /**
+     * Steps through the form from its start as Collect does (which creates repeat_count rows);
+     * with a target, stops at the event of that kind whose reference is the target and returns
+     * its index (null when never reached).
+     */
+    private static FormIndex walk(FormDef form, int wanted, TreeReference target) {
+        FormEntryController fec = new FormEntryController(new FormEntryModel(form));
+        fec.jumpToIndex(FormIndex.createBeginningOfFormIndex());
+        for (int guard = 0; guard < 200000; guard++) {
+            int event = fec.stepToNextEvent();
+            if (event == FormEntryController.EVENT_END_OF_FORM) {
+                return null;
+            }
+            FormIndex index = fec.getModel().getFormIndex();
+            if (target != null && event == wanted && target.equals(index.getReference())) {
+                return index;
+            }
+            if (target == null && event == FormEntryController.EVENT_REPEAT && beyondCount(form, index)) {
+                form.deleteRepeat(index);
+                return walk(form, wanted, null);
+            }
+        }
+        throw new IllegalStateException("the form never ends");
+    }
+
+    /**
+     * A repeat_count row past the count. JavaRosa only ever adds such rows (the form's first
+     * row stays when the count is blank, rows stay when the count goes down); ODK's web engine
+     * and FieldPost keep exactly the count, which is what the form says. Removing them here
+     * keeps that known JavaRosa limitation out of the comparison.
+     */
+    private static boolean beyondCount(FormDef form, FormIndex index) {
+        if (!(form.getChild(index) instanceof GroupDef)) {
+            return false;
+        }
+        GroupDef g = (GroupDef) form.getChild(index);
+        if (!g.getRepeat() || g.getCountReference() == null) {
+            return false;
+        }
+        TreeReference countRef = ((TreeReference) g.getCountReference().getReference())
+            .contextualize(index.getReference());
+        TreeElement count = form.getMainInstance().resolveReference(countRef);
+        IAnswerData value = count == null ? null : count.getValue();
+        int n = value == null ? 0 : org.javarosa.core.model.data.helper.AnswerDataUtil.answerDataToInt(value);
+        return index.getReference().getMultLast() >= n;
+    }
+
+    private static void apply(FormDef form, FormInstance instance, String root, String[] parts)
+            throws Exception {
         if (parts.length < 2) {
-            throw new IllegalArgumentException("expected `set PATH VALUE` or `clear PATH`");
+            throw new IllegalArgumentException("expected `set PATH VALUE`, `clear PATH`, `add_row PATH` or `remove_row PATH`");
         }
-        TreeReference ref = XPathReference.getPathExpr(root + parts[1]).getReference();
-        TreeElement element = instance.resolveReference(ref);
-        if (element == null) {
-            throw new IllegalArgumentException("no field " + parts[1]);
+        switch (parts[0]) {
+            case "add_row": {
+                String path = parts[1];
+                int slash = path.lastIndexOf('/');
+                TreeElement parent = slash < 0 ? instance.getRoot() : find(instance, path.substring(0, slash));
+                String name = (slash < 0 ? path : path.substring(slash + 1)).replaceAll("\\[.*", "");
+                TreeReference target = parent.getRef().extendRef(name, parent.getChildMultiplicity(name));
+                FormIndex index = walk(form, FormEntryController.EVENT_PROMPT_NEW_REPEAT, target);
+                if (index == null) {
+                    throw new IllegalArgumentException("no new-row prompt for " + path);
+                }
+                form.createNewRepeat(index);
+                return;
+            }
+            case "remove_row": {
+                TreeElement row = find(instance, parts[1]);
+                FormIndex index = walk(form, FormEntryController.EVENT_REPEAT, row.getRef());
+                if (index == null) {
+                    throw new IllegalArgumentException("row " + parts[1] + " is not reached");
+                }
+                form.deleteRepeat(index);
+                return;
+            }
+            default:
+                break;
         }
+        TreeElement element = find(instance, parts[1]);
         switch (parts[0]) {
             case "clear":
                 form.setValue(null, element.getRef(), true);
@@ -111,7 +221,7 @@ public class FormRun {
                     throw new IllegalArgumentException("set needs a value");
                 }
                 IAnswerData template = AnswerDataFactory.templateByDataType(element.getDataType());
-                IAnswerData data = template.cast(new UncastData(parts[2]));
+                IAnswerData data = template.cast(new UncastData(inChoiceOrder(form, element, parts[2])));
                 form.setValue(data, element.getRef(), true);
                 break;
             default:
@@ -119,15 +229,43 @@ public class FormRun {
         }
     }
 
+    /** A select_multiple's ticks in the order of its choice list, as Collect's widget saves them. */
+    private static String inChoiceOrder(FormDef form, TreeElement element, String value) {
+        QuestionDef q = FormDef.findQuestionByRef(element.getRef(), form);
+        if (q == null || !(AnswerDataFactory.templateByDataType(element.getDataType()) instanceof MultipleItemsData)) {
+            return value;
+        }
+        // pyxform writes every choice list as an itemset over a secondary instance.
+        List<SelectChoice> choices = q.getDynamicChoices() != null
+            ? q.getDynamicChoices().getChoices(form, element.getRef()) : q.getChoices();
+        if (choices == null || choices.isEmpty()) {
+            return value;
+        }
+        List<String> order = new ArrayList<>();
+        for (SelectChoice c : choices) {
+            order.add(c.getValue());
+        }
+        List<String> ticks = new ArrayList<>(java.util.Arrays.asList(value.trim().split("\\s+")));
+        ticks.sort(java.util.Comparator.comparingInt(t -> {
+            int at = order.indexOf(t);
+            return at < 0 ? Integer.MAX_VALUE : at;
+        }));
+        return String.join(" ", ticks);
+    }
+
     private static void print(FormDef form, FormInstance instance, TreeElement node, String path,
                               Localizer localizer, List<String> errors) {
         for (int i = 0; i < node.getNumChildren(); i++) {
             TreeElement child = node.getChildAt(i);
-            String childPath = path.isEmpty() ? child.getName() : path + "/" + child.getName();
+            if (child.getMult() == TreeReference.INDEX_TEMPLATE) {
+                continue;
+            }
+            String name = child.isRepeatable() ? child.getName() + "[" + (child.getMult() + 1) + "]" : child.getName();
+            String childPath = path.isEmpty() ? name : path + "/" + name;
             if (child.getName().equals("meta")) {
                 continue;
             }
-            if (child.getNumChildren() > 0) {
+            if (child.getNumChildren() > 0 || child.isRepeatable()) {
                 print(form, instance, child, childPath, localizer, errors);
                 continue;
             }
@@ -139,7 +277,7 @@ public class FormRun {
             if (!relevant) {
                 continue;
             }
-            String xpath = "/" + instance.getRoot().getName() + "/" + childPath;
+            String xpath = "/" + instance.getRoot().getName() + "/" + childPath.replaceAll("\\[[0-9]+\\]", "");
             if (child.isRequired() && value == null) {
                 errors.add("ERROR\t" + childPath + "\t" + message(localizer, xpath + ":jr:requiredMsg", "required"));
             }

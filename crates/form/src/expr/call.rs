@@ -225,10 +225,15 @@ impl<'a, C: Context> Ev<'a, C> {
             }
             Func::String => Ok(Val::Str(self.s_or_here(c, here)?)),
             Func::Sum => {
+                // ODK adds up the answered nodes: an empty one (a row not answered yet, or not
+                // relevant) counts as 0, not as NaN as XPath 1.0 would have it, so a total
+                // over a half-filled roster is a number (JavaRosa and ODK's web engine agree).
                 let ns = self.nodes(c, 0, here)?;
                 num(ns
                     .iter()
-                    .map(|n| str_to_number(&node_string(ctx, *n)))
+                    .map(|n| node_string(ctx, *n))
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| str_to_number(&s))
                     .sum())
             }
             Func::Count => num(self.nodes(c, 0, here)?.len() as f64),
@@ -333,7 +338,9 @@ impl<'a, C: Context> Ev<'a, C> {
             }
             Func::Uuid => {
                 if c.args.is_empty() {
-                    return st(ctx.uuid());
+                    // ODK's uuid() is the bare UUID; only meta/instanceID carries `uuid:`.
+                    let id = ctx.uuid();
+                    return st(id.strip_prefix("uuid:").map(str::to_string).unwrap_or(id));
                 }
                 let n = self.n(c, 0, here)?;
                 if !(0.0..=10_000.0).contains(&n) {

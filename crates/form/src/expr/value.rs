@@ -76,6 +76,15 @@ pub(crate) fn format_number(n: f64) -> String {
 pub(crate) fn str_to_number(s: &str) -> f64 {
     let t = s.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\n' || c == '\r');
     let body = t.strip_prefix('-').unwrap_or(t);
+    // What a division by zero stored reads back as a number, as in JavaRosa (whose numbers are
+    // Java doubles): a total over such fields stays Infinity instead of turning blank.
+    if body == "Infinity" {
+        return if body.len() == t.len() {
+            f64::INFINITY
+        } else {
+            f64::NEG_INFINITY
+        };
+    }
     let mut digits = 0;
     let mut dots = 0;
     for b in body.bytes() {

@@ -8,6 +8,7 @@ use super::context::Ctx;
 use super::logic::{self, Kind};
 use super::tree::{InstId, ROOT_DEF, Slot, Tree};
 use super::{Changes, Interview, value_text, values};
+use crate::expr::Value;
 use crate::model::{NodeId, NodeKind};
 use std::cmp::Reverse;
 use std::collections::HashSet;
@@ -107,9 +108,30 @@ impl Interview {
                     let d = d.clone();
                     self.tree.get_mut(i).value = d;
                 }
-                if node.metadata.as_deref() == Some("instanceID") {
-                    let id = self.env.uuid();
-                    self.tree.get_mut(i).value = id;
+                match node.metadata.as_deref() {
+                    Some("instanceID") => {
+                        // `uuid:` + a UUID, as ODK writes instance ids (whatever the
+                        // environment's ids look like).
+                        let id = self.env.uuid();
+                        let id = if id.starts_with("uuid:") {
+                            id
+                        } else {
+                            format!("uuid:{id}")
+                        };
+                        self.tree.get_mut(i).value = id;
+                    }
+                    // ODK records these when the form opens, so a calculation from the start
+                    // time (`format-date-time(${start}, ..)`) has a value from the first screen.
+                    // `end` is recorded when the interview is completed, by the app.
+                    Some("start") => {
+                        let now = Value::DateTime(self.env.now()).to_string();
+                        self.tree.get_mut(i).value = now;
+                    }
+                    Some("today") => {
+                        let today = Value::Date(self.env.now().date_naive()).to_string();
+                        self.tree.get_mut(i).value = today;
+                    }
+                    _ => {}
                 }
             }
             for k in [
@@ -174,17 +196,18 @@ impl Interview {
                 Slot::One(_) => return,
             };
             let mut created = Vec::new();
-            let form = &self.form;
-            let counted = |d: NodeId| {
-                if form.nodes[d].bind.repeat_count.is_some() {
-                    0
-                } else {
-                    1
-                }
-            };
-            let row =
-                self.tree
-                    .create(form, def, Some(container), next_row, &counted, &mut created);
+            // A new row starts with no rows of the repeats inside it, as ODK makes it from the
+            // repeat's template (only the form's first instance holds one row of each repeat);
+            // repeat_count rows come from their count.
+            let none = |_: NodeId| 0;
+            let row = self.tree.create(
+                &self.form,
+                def,
+                Some(container),
+                next_row,
+                &none,
+                &mut created,
+            );
             if let Slot::Rows(r) = &mut self.tree.get_mut(container).slots[si] {
                 r.push(row);
             }

@@ -246,7 +246,9 @@ impl Interview {
                 node.type_word
             )));
         }
-        if node.bind.calculation.is_some() || node.type_word == "calculate" {
+        // A question (not a `calculate`) may carry a calculation: ODK shows it with the computed
+        // value, lets the enumerator change it, and computes it again when an input changes.
+        if node.type_word == "calculate" {
             return Err(StepError(format!(
                 "'{path}' is calculated; it cannot be answered"
             )));

@@ -57,6 +57,35 @@ fn choice_exists(form: &Form, node: &Node, name: &str) -> bool {
     }
 }
 
+/// A select_multiple's ticks in the order of its choice list, each once, as ODK stores them
+/// (Collect's widget and ODK's web engine keep the list's order, whatever order the boxes were
+/// ticked in). The order is data: `selected-at(.., position(..) - 1)` names a repeat row's item
+/// by it. Lists from a file keep the order given (their order is the file's, known at run time).
+fn in_list_order(form: &Form, node: &Node, names: Vec<String>) -> Vec<String> {
+    let mut unique: Vec<String> = Vec::with_capacity(names.len());
+    for n in names {
+        if !unique.contains(&n) {
+            unique.push(n);
+        }
+    }
+    let Some(list) = (match node.choices_from {
+        Some(crate::model::ChoiceSource::Choices) => {
+            node.list_name.as_deref().and_then(|l| form.choice_list(l))
+        }
+        _ => None,
+    }) else {
+        return unique;
+    };
+    let at = |n: &String| {
+        list.choices
+            .iter()
+            .position(|c| c.name == *n)
+            .unwrap_or(usize::MAX)
+    };
+    unique.sort_by_key(at);
+    unique
+}
+
 /// The stored text for an answer to `node`, or why it cannot be stored there.
 pub fn normalize(form: &Form, node: &Node, answer: &Answer) -> Result<String, String> {
     let text = |a: &Answer| -> Option<String> {
@@ -148,7 +177,11 @@ pub fn normalize(form: &Form, node: &Node, answer: &Answer) -> Result<String, St
                     ));
                 }
             }
-            Ok(names.join(" "))
+            if node.data_type == DataType::SelectMultiple {
+                Ok(in_list_order(form, node, names).join(" "))
+            } else {
+                Ok(names.join(" "))
+            }
         }
         DataType::SelectOne => {
             let s = text(answer).ok_or_else(|| {
@@ -192,8 +225,10 @@ pub fn cast_calculated(dt: DataType, v: String) -> String {
             Ok(n) if n.is_finite() => plain_number(n.trunc()),
             _ => String::new(),
         },
+        // A division by zero stores `Infinity` in a decimal, as JavaRosa stores it.
         DataType::Decimal => match v.trim().parse::<f64>() {
             Ok(n) if n.is_finite() => plain_number(n),
+            Ok(n) if n.is_infinite() => if n > 0.0 { "Infinity" } else { "-Infinity" }.into(),
             _ => String::new(),
         },
         _ => v,
