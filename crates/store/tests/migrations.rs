@@ -174,6 +174,14 @@ fn upgrades_from_every_earlier_schema_keeping_data() {
             if version >= 2 { 2 } else { 1 },
             "sequence continues after the old batches"
         );
+        // The re-wrapped key is the same data key: the store opens again with the same PIN.
+        drop(store);
+        let store = Store::open_unlocked(&path, PIN).unwrap();
+        assert_eq!(
+            store.answers(interview).unwrap().len(),
+            2,
+            "from v{version}"
+        );
     }
 }
 
