@@ -34,6 +34,7 @@ mod envelope;
 mod error;
 mod header;
 mod keys;
+mod parsed;
 mod payload;
 pub mod reply;
 
@@ -43,6 +44,7 @@ pub use header::{
     FORMAT_VERSION, Header, InterviewSummary, MAX_FIELD_BYTES, MAX_HEADER_BYTES, MAX_INTERVIEWS,
 };
 pub use keys::{DevicePublicKey, DeviceSigningKey, Identity, Recipient};
+pub use parsed::{Keyring, Parsed, Verified};
 pub use reply::{ServerPublicKey, ServerSigningKey};
 
 use chrono::{DateTime, Utc};
@@ -181,6 +183,10 @@ fn encrypt(plaintext: &[u8], recipients: &[Recipient]) -> Result<Vec<u8>, SealEr
 
 /// Parses the header WITHOUT verifying anything: only for routing (finding which device's key to
 /// verify with). Never trust its contents before [`verify`] or [`open`] succeeds.
+///
+/// The free functions here each start from the bytes again; code that goes on to verify and
+/// open the same batch (a server's ingest) should use [`Parsed`] instead, which does each step
+/// once.
 pub fn peek_header(batch: &[u8]) -> Result<Header, OpenError> {
     let parts = envelope::split(batch)?;
     Header::parse(parts.header, parts.version)

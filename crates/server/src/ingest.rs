@@ -21,6 +21,9 @@
 //! (an archived batch passed the recipient check when it arrived; the survey's keys may have
 //! changed since).
 //!
+//! Each batch is split, parsed and hashed once, verified once and decrypted once: the steps go
+//! through `fieldpost_seal::Parsed` -> `Verified` -> `Opened`, each consuming the one before.
+//!
 //! Hot path, per batch: the device, the acknowledged batch, the recipients, then in the commit
 //! one query for the versions, one for the interviews that already count for the batch's
 //! assignments, and per interview its assignment and its insert.
@@ -32,7 +35,7 @@ use crate::storage::{
 };
 use chrono::{SubsecRound, Utc};
 use fieldpost_proto::v1::{BatchAck, BatchPayload, ErrorCode, InterviewRecord};
-use fieldpost_seal::{DevicePublicKey, Header, Identity, OpenError};
+use fieldpost_seal::{DevicePublicKey, Header, Keyring, OpenError, Parsed, Verified};
 
 /// Largest decompressed payload ingest opens: 16 MiB. A batch holds at most 200 interviews
 /// (the sync client's largest batch); a SIPAS interview with its paradata, as the app records
@@ -70,9 +73,12 @@ impl Rejection {
 /// What ingest learnt about a batch before it was refused, to place the incident.
 #[derive(Default)]
 struct Trace {
-    header: Option<Header>,
-    /// The header's device signature verified (its summaries can be used as hints).
-    verified: bool,
+    /// Device and sequence the header names (unverified until `province` is set).
+    routed: Option<(uuid::Uuid, u64)>,
+    /// The batch's digest, once computed (it is computed once, when the batch is parsed).
+    digest: Option<String>,
+    /// The one province the signed header's summaries name, once the signature verified.
+    province: Option<String>,
 }
 
 impl From<StorageError> for Rejection {
@@ -108,7 +114,8 @@ pub enum Source<'a> {
 pub struct Ingest {
     pub storage: Storage,
     pub archive: Archive,
-    pub identities: Vec<Identity>,
+    /// The server's recipient identities, their key ids derived once at start.
+    pub identities: Keyring,
     /// Compiled questionnaire versions, parsed once, to check answers against.
     pub forms: FormChecks,
 }
@@ -137,34 +144,26 @@ impl Ingest {
             // Internal failures are ours, not the batch's; they are logged, not recorded as
             // incidents against the device.
             if r.code != ErrorCode::Internal {
-                let routed = trace.header.as_ref();
-                // A province the signed header names, when it names one: checked against the
-                // enumerator's assignments when the incident is placed.
-                let hint = match routed {
-                    Some(h) if trace.verified => {
-                        let provinces: std::collections::BTreeSet<&str> =
-                            h.interviews.iter().map(|s| s.province.as_str()).collect();
-                        match provinces.into_iter().collect::<Vec<_>>().as_slice() {
-                            [one] => Some(one.to_string()),
-                            _ => None,
-                        }
-                    }
-                    _ => None,
-                };
                 // The device the batch names; for a batch too broken to name one, the device
                 // that uploaded it (so its coordinator hears of it).
                 let uploader = match source {
                     Source::Upload(d) => Some(d.id),
                     Source::Archive => None,
                 };
+                let digest = trace
+                    .digest
+                    .take()
+                    .unwrap_or_else(|| fieldpost_seal::digest(bytes).to_string());
                 let incident = Incident {
                     kind: r.code.as_str().to_string(),
-                    device_id: routed.map(|h| h.device_id).or(uploader),
-                    sequence: routed.map(|h| h.sequence),
-                    digest: Some(fieldpost_seal::digest(bytes).to_string()),
+                    device_id: trace.routed.map(|(d, _)| d).or(uploader),
+                    sequence: trace.routed.map(|(_, s)| s),
+                    digest: Some(digest),
                     detail: r.message.clone(),
                     assignment_id: r.assignment_id,
-                    province: hint,
+                    // A province the signed header names, when it names one: checked against
+                    // the enumerator's assignments when the incident is placed.
+                    province: trace.province.take(),
                     duplicate: None,
                 };
                 // A sequence conflict was recorded inside the commit transaction already.
@@ -188,12 +187,15 @@ impl Ingest {
         source: Source<'_>,
         trace: &mut Trace,
     ) -> Result<BatchAck, Rejection> {
-        let header = fieldpost_seal::peek_header(bytes).map_err(open_error)?;
-        trace.header = Some(header.clone());
-        let Some(device) = self.storage.device(header.device_id)? else {
+        // Split, header and digest once; see `fieldpost_seal::Parsed`.
+        let parsed = Parsed::from_bytes(bytes).map_err(open_error)?;
+        let routed = parsed.header();
+        trace.routed = Some((routed.device_id, routed.sequence));
+        trace.digest = Some(parsed.digest().to_string());
+        let Some(device) = self.storage.device(routed.device_id)? else {
             return Err(Rejection::new(
                 ErrorCode::UnknownDevice,
-                format!("device {} is not enrolled on this server", header.device_id),
+                format!("device {} is not enrolled on this server", routed.device_id),
             ));
         };
         if let (Source::Upload(_), Some(at)) = (source, device.revoked_at) {
@@ -208,9 +210,9 @@ impl Ingest {
                 format!("stored key of device {}: {e}", device.id),
             )
         })?;
-        let header = fieldpost_seal::verify(bytes, &key).map_err(open_error)?;
-        trace.header = Some(header.clone());
-        trace.verified = true;
+        let verified: Verified<'_> = parsed.verify(&key).map_err(open_error)?;
+        let header = verified.header();
+        trace.province = single_province(header);
         if let Source::Upload(uploader) = source
             && uploader.id != header.device_id
         {
@@ -222,7 +224,7 @@ impl Ingest {
                 ),
             ));
         }
-        let digest = fieldpost_seal::digest(bytes).to_string();
+        let digest = verified.digest().to_string();
         if let Source::Upload(_) = source
             && let Some(ack) = self
                 .storage
@@ -239,30 +241,30 @@ impl Ingest {
             )?;
             self.archive.append_batch(bytes)?;
         }
-        let opened = fieldpost_seal::open_with_limits(
-            bytes,
-            &key,
-            &self.identities,
-            &fieldpost_seal::Limits {
-                max_payload_bytes: MAX_PAYLOAD_BYTES,
-            },
-        )
-        .map_err(|e| match e {
-            // The batch names the survey's keys, but this server process does not hold the
-            // server key: an operator problem, so the device keeps the batch and retries.
-            OpenError::NotARecipient { .. } => Rejection::new(
-                ErrorCode::Internal,
-                "this server does not hold the survey's server key; start it with --identity",
-            ),
-            other => open_error(other),
-        })?;
+        let opened = verified
+            .open(
+                &self.identities,
+                &fieldpost_seal::Limits {
+                    max_payload_bytes: MAX_PAYLOAD_BYTES,
+                },
+            )
+            .map_err(|e| match e {
+                // The batch names the survey's keys, but this server process does not hold the
+                // server key: an operator problem, so the device keeps the batch and retries.
+                OpenError::NotARecipient { .. } => Rejection::new(
+                    ErrorCode::Internal,
+                    "this server does not hold the survey's server key; start it with --identity",
+                ),
+                other => open_error(other),
+            })?;
+        let header = &opened.header;
         let payload: BatchPayload = serde_json::from_slice(&opened.payload).map_err(|e| {
             Rejection::new(
                 ErrorCode::InvalidPayload,
                 format!("the payload is not valid JSON: {e}"),
             )
         })?;
-        let interviews = match_payload(&header, payload, |i, rec| {
+        let interviews = match_payload(header, payload, |i, rec| {
             self.check_answers(device.survey_id, i, rec)
         })?;
         // A batch of one interview (as a device re-seals a refused one): any refusal from here
@@ -283,7 +285,7 @@ impl Ingest {
             // Microseconds, as stored: a repeated upload must get an identical acknowledgement.
             acknowledged_at: Utc::now().trunc_subsecs(6),
         };
-        let outcome = self.storage.commit_batch(&commit).map_err(|e| {
+        let outcome = self.storage.commit_batch(commit).map_err(|e| {
             let r = Rejection::from(e);
             match only {
                 Some(a) if r.code != ErrorCode::Internal => r.at(a),
@@ -328,6 +330,16 @@ impl Ingest {
         checker
             .check(&rec.answers)
             .map_err(|m| mismatch(format!("item {i}: {m}")))
+    }
+}
+
+/// The one province a (verified) header's summaries name, if they name exactly one.
+fn single_province(h: &Header) -> Option<String> {
+    let provinces: std::collections::BTreeSet<&str> =
+        h.interviews.iter().map(|s| s.province.as_str()).collect();
+    match provinces.into_iter().collect::<Vec<_>>().as_slice() {
+        [one] => Some(one.to_string()),
+        _ => None,
     }
 }
 

@@ -61,15 +61,22 @@ pub enum ServeError {
 }
 
 /// The data folder: as given, or for SQLite `<db file>.data` next to the database file.
+///
+/// The URL is read by [`crate::db::DbUrl::parse`] first, so a URL the server would refuse is
+/// refused here too, before any folder is created.
 pub fn data_dir_for(db: &str, given: Option<&Path>) -> Result<PathBuf, ServeError> {
+    let url = crate::db::DbUrl::parse(db).map_err(StorageError::from)?;
     if let Some(d) = given {
         return Ok(d.to_path_buf());
     }
-    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        return Err(ServeError::NoDataDir);
+    match url {
+        crate::db::DbUrl::Postgres(_) => Err(ServeError::NoDataDir),
+        crate::db::DbUrl::Sqlite(path) => {
+            let mut name = path.into_os_string();
+            name.push(".data");
+            Ok(PathBuf::from(name))
+        }
     }
-    let path = db.strip_prefix("sqlite://").unwrap_or(db);
-    Ok(PathBuf::from(format!("{path}.data")))
 }
 
 /// The archive folder inside a data folder.
@@ -113,7 +120,7 @@ pub fn open(
     std::fs::create_dir_all(&data_dir)?;
     let storage = Storage::open(db)?;
     let archive = Archive::open(&archive_dir(&data_dir))?;
-    let identities = load_identities(identities, &data_dir)?;
+    let identities = fieldpost_seal::Keyring::new(load_identities(identities, &data_dir)?);
     Ok(Ingest {
         storage,
         archive,
@@ -135,7 +142,8 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         if c.demo {
             let report = demo::seed(&ingest.storage, &data_dir, c.assets.as_deref())
                 .map_err(ServeError::Demo)?;
-            ingest.identities = load_identities(&c.identities, &data_dir)?;
+            ingest.identities =
+                fieldpost_seal::Keyring::new(load_identities(&c.identities, &data_dir)?);
             println!("{report}");
         }
         let identity = crate::identity::ServerIdentity::load_or_create(&data_dir)?;
@@ -298,5 +306,52 @@ async fn shutdown() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod data_dir_tests {
+    use super::*;
+
+    /// The data folder sits beside the SQLite file whatever URL form names it; a refused URL
+    /// is refused before any folder is made (`sqlite:/abs` used to give `./sqlite:/abs.data`).
+    #[test]
+    fn data_dir_follows_the_database_file() {
+        for db in [
+            "sqlite:/srv/fp/server.db",
+            "sqlite:///srv/fp/server.db",
+            "/srv/fp/server.db",
+        ] {
+            assert_eq!(
+                data_dir_for(db, None).expect(db),
+                PathBuf::from("/srv/fp/server.db.data"),
+                "{db}"
+            );
+        }
+        assert_eq!(
+            data_dir_for("sqlite://rel/server.db", None).expect("relative"),
+            PathBuf::from("rel/server.db.data")
+        );
+        assert!(matches!(
+            data_dir_for("postgres://fp@db/fp", None),
+            Err(ServeError::NoDataDir)
+        ));
+        let refused = data_dir_for("mysql://fp@db/fp", Some(Path::new("/tmp/x")))
+            .expect_err("another scheme");
+        assert!(refused.to_string().contains("mysql"), "{refused}");
+    }
+
+    /// A real server opened with `sqlite:/ABS` creates its file at ABS and nothing in the
+    /// working folder.
+    #[test]
+    fn sqlite_colon_slash_opens_the_absolute_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("server.db");
+        let url = format!("sqlite:{}", file.display());
+        let ingest = open(&url, None, &[]).expect("opens");
+        assert!(file.is_file(), "the database is at the absolute path");
+        assert!(dir.path().join("server.db.data").join("archive").is_dir());
+        assert!(!Path::new("sqlite:").exists(), "no folder named sqlite:");
+        drop(ingest);
     }
 }

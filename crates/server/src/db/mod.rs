@@ -108,10 +108,11 @@ pub enum DbError {
     #[error("column {0}: {1}")]
     Column(usize, String),
     #[error(
-        "unsupported database URL {0:?}: use a file path or sqlite://PATH for SQLite, \
+        "unsupported database URL {0:?}: {1}; use a file path, sqlite:/abs/path, \
+         sqlite:///abs/path or sqlite://relative/path for SQLite, \
          postgres://user@host:port/db for PostgreSQL"
     )]
-    Url(String),
+    Url(String, String),
     #[error("the database lock was poisoned by a panic in another request; restart the server")]
     Poisoned,
 }
@@ -162,15 +163,132 @@ pub trait Backend: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
-/// Opens the database named by `url`: `postgres://...` or `postgresql://...` for PostgreSQL,
-/// `sqlite://PATH` or a plain path for SQLite (created when absent).
+/// Which database a `--db` value names, parsed once so that opening it and placing its data
+/// folder beside it agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// A SQLite file (created when absent).
+    Sqlite(std::path::PathBuf),
+    /// A `postgres://` or `postgresql://` URL, passed to the driver as written.
+    Postgres(String),
+}
+
+impl DbUrl {
+    /// Reads a database URL as users write them:
+    /// - `postgres://...`, `postgresql://...`: PostgreSQL;
+    /// - `sqlite:///abs/path`, `sqlite:/abs/path`: an absolute SQLite path (the usual URL forms);
+    /// - `sqlite://relative/path`, `sqlite:relative/path`: relative to the working folder;
+    /// - a plain path (no `scheme:`): a SQLite file.
+    ///
+    /// Anything else (another scheme, an empty path, URL options after `?`) is refused with
+    /// [`DbError::Url`] rather than taken as a file name: `sqlite:/abs` used to create a folder
+    /// named `sqlite:` in the working directory.
+    pub fn parse(url: &str) -> Result<Self, DbError> {
+        let refuse = |why: &str| DbError::Url(url.to_string(), why.to_string());
+        let url_trimmed = url.trim();
+        if url_trimmed.is_empty() {
+            return Err(refuse("it is empty"));
+        }
+        if url_trimmed.starts_with("postgres://") || url_trimmed.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url_trimmed.to_string()));
+        }
+        let path = match scheme(url_trimmed) {
+            None => url_trimmed,
+            Some((name, rest)) if name == "sqlite" => {
+                // `sqlite:///abs` keeps its leading slash, `sqlite://rel` and `sqlite:rel` are
+                // relative, `sqlite:/abs` is absolute.
+                rest.strip_prefix("//").unwrap_or(rest)
+            }
+            Some((other, _)) => {
+                return Err(refuse(&format!(
+                    "the scheme {other:?} is not a database this server speaks"
+                )));
+            }
+        };
+        if path.is_empty() {
+            return Err(refuse("it names no file"));
+        }
+        if path.contains('?') || path.contains('#') {
+            return Err(refuse(
+                "URL options (after ? or #) are not supported; give the file path alone",
+            ));
+        }
+        if scheme(path).is_some() {
+            return Err(refuse("the path after sqlite: holds another scheme"));
+        }
+        Ok(Self::Sqlite(std::path::PathBuf::from(path)))
+    }
+}
+
+/// `Some((scheme, rest))` when `s` starts with a URL scheme (`letters:`, RFC 3986), lower-cased.
+/// One letter is a Windows drive (`C:\data`), not a scheme.
+fn scheme(s: &str) -> Option<(String, &str)> {
+    let colon = s.find(':')?;
+    let name = &s[..colon];
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    let valid = first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !valid || name.len() == 1 {
+        return None;
+    }
+    Some((name.to_ascii_lowercase(), &s[colon + 1..]))
+}
+
+/// Opens the database named by `url` (see [`DbUrl::parse`] for the forms accepted); a SQLite
+/// file is created when absent.
 pub fn connect(url: &str) -> Result<Box<dyn Backend>, DbError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Box::new(PostgresBackend::connect(url)?));
+    match DbUrl::parse(url)? {
+        DbUrl::Postgres(u) => Ok(Box::new(PostgresBackend::connect(&u)?)),
+        DbUrl::Sqlite(path) => Ok(Box::new(SqliteBackend::open(&path)?)),
     }
-    let path = url.strip_prefix("sqlite://").unwrap_or(url);
-    if path.is_empty() || path.contains("://") {
-        return Err(DbError::Url(url.to_string()));
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::DbUrl;
+    use std::path::PathBuf;
+
+    fn sqlite(url: &str) -> PathBuf {
+        match DbUrl::parse(url) {
+            Ok(DbUrl::Sqlite(p)) => p,
+            other => panic!("{url}: expected a SQLite path, got {other:?}"),
+        }
     }
-    Ok(Box::new(SqliteBackend::open(std::path::Path::new(path))?))
+
+    #[test]
+    fn sqlite_urls_as_users_write_them() {
+        assert_eq!(sqlite("sqlite:/srv/fp/server.db"), PathBuf::from("/srv/fp/server.db"));
+        assert_eq!(sqlite("sqlite:///srv/fp/server.db"), PathBuf::from("/srv/fp/server.db"));
+        assert_eq!(sqlite("sqlite://data/server.db"), PathBuf::from("data/server.db"));
+        assert_eq!(sqlite("sqlite:server.db"), PathBuf::from("server.db"));
+        assert_eq!(sqlite("SQLite:/srv/server.db"), PathBuf::from("/srv/server.db"));
+        assert_eq!(sqlite("/srv/fp/server.db"), PathBuf::from("/srv/fp/server.db"));
+        assert_eq!(sqlite("server.db"), PathBuf::from("server.db"));
+        assert_eq!(sqlite("./my data/server.db"), PathBuf::from("./my data/server.db"));
+    }
+
+    #[test]
+    fn postgres_urls_pass_through() {
+        for u in ["postgres://fp@db:5432/fp", "postgresql://fp@db/fp?sslmode=require"] {
+            assert_eq!(DbUrl::parse(u).expect("parses"), DbUrl::Postgres(u.into()));
+        }
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_the_reason() {
+        for (url, why) in [
+            ("", "empty"),
+            ("sqlite:", "names no file"),
+            ("sqlite://", "names no file"),
+            ("mysql://fp@db/fp", "\"mysql\""),
+            ("file:/srv/server.db", "\"file\""),
+            ("sqlite://server.db?mode=ro", "options"),
+            ("sqlite:postgres://db/fp", "another scheme"),
+        ] {
+            let e = DbUrl::parse(url).expect_err(url).to_string();
+            assert!(e.contains(why), "{url}: {e}");
+            assert!(e.contains("sqlite:///"), "{url}: the message shows the forms: {e}");
+        }
+    }
 }

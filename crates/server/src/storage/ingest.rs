@@ -328,13 +328,24 @@ impl Storage {
         self.tx(|sql| insert_incident(sql, incident))
     }
 
-    /// Writes a batch and its interviews in one transaction, after checking each interview
-    /// against its assignment and the survey's questionnaire versions. A check that fails rolls
-    /// everything back and returns [`StorageError::Invalid`].
-    pub fn commit_batch(&self, b: &BatchCommit) -> Result<CommitOutcome> {
+    /// Writes a batch and its interviews, after checking each interview against its
+    /// assignment and the survey's questionnaire versions; returns once the write is durable. A
+    /// check that fails rolls the batch back and returns [`StorageError::Invalid`].
+    ///
+    /// On SQLite the batch joins the next group commit (see the `group` module: one
+    /// transaction and one fsync for every batch waiting, a savepoint per batch); on
+    /// PostgreSQL it commits in its own transaction.
+    pub fn commit_batch(&self, b: BatchCommit) -> Result<CommitOutcome> {
+        match &self.group {
+            Some(g) => g.commit(b),
+            None => self.commit_batch_alone(&b),
+        }
+    }
+
+    fn commit_batch_alone(&self, b: &BatchCommit) -> Result<CommitOutcome> {
         let mut attempt = 1;
         loop {
-            match self.commit_batch_once(b) {
+            match self.tx(|sql| commit_in(sql, b)) {
                 // Another server process (PostgreSQL) committed the same (device, sequence), or
                 // a counted interview for one of our assignments, between our checks and our
                 // inserts: run again, and the checks now see its rows. Each new attempt means
@@ -347,85 +358,29 @@ impl Storage {
         }
     }
 
-    fn commit_batch_once(&self, b: &BatchCommit) -> Result<CommitOutcome> {
+    /// Several batches in ONE transaction, each inside its own savepoint: a batch that fails is
+    /// rolled back to its savepoint and gets its error, the others are kept. `Err` only when
+    /// the transaction itself failed (nothing of the group was written).
+    pub(super) fn commit_group(
+        &self,
+        batches: &[&BatchCommit],
+    ) -> Result<Vec<Result<CommitOutcome>>> {
         self.tx(|sql| {
-            if let Some(prior) = find_batch(sql, b.device_id, b.sequence)? {
-                if prior.digest == b.digest {
-                    return Ok(CommitOutcome::Duplicate(prior));
-                }
-                insert_incident(
-                    sql,
-                    &Incident {
-                        kind: "sequence_conflict".into(),
-                        device_id: Some(b.device_id),
-                        sequence: Some(b.sequence),
-                        digest: Some(b.digest.clone()),
-                        detail: format!("sequence already acknowledged with digest {}", prior.digest),
-                        ..Incident::default()
-                    },
-                )?;
-                return Ok(CommitOutcome::Conflict { acknowledged_digest: prior.digest });
-            }
-            check_versions(sql, b)?;
-            let count = i64::try_from(b.interviews.len()).unwrap_or(i64::MAX);
-            sql.execute(
-                "INSERT INTO batch (device_id, sequence, digest, batch_id, interviews, byte_len, acknowledged_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[
-                    b.device_id.to_string().into(),
-                    seq(b.sequence)?.into(),
-                    b.digest.as_str().into(),
-                    b.batch_id.to_string().into(),
-                    count.into(),
-                    i64::try_from(b.byte_len).unwrap_or(i64::MAX).into(),
-                    time_text(b.acknowledged_at).into(),
-                ],
-            )?;
-            let mut counted = counted_for(sql, &b.interviews)?;
-            for (i, iv) in b.interviews.iter().enumerate() {
-                check_interview(sql, b, i, iv)?;
-                let (duplicate_of, incident) = judge_duplicate(sql, b, iv, &mut counted)?;
-                let inserted = sql.execute(
-                    "INSERT INTO interview (id, survey_id, device_id, sequence, assignment_id, enumerator_id, \
-                     questionnaire_version, province, commune, stratum, status, started_at, ended_at, answers, \
-                     duplicate_of) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING",
-                    &[
-                        iv.id.to_string().into(),
-                        b.survey_id.to_string().into(),
-                        b.device_id.to_string().into(),
-                        seq(b.sequence)?.into(),
-                        iv.assignment_id.to_string().into(),
-                        iv.enumerator_id.to_string().into(),
-                        iv.questionnaire_version.as_str().into(),
-                        iv.province.as_str().into(),
-                        iv.commune.as_str().into(),
-                        iv.stratum.as_str().into(),
-                        iv.status.as_str().into(),
-                        iv.started_at.map(time_text).into(),
-                        iv.ended_at.map(time_text).into(),
-                        iv.answers.clone().into(),
-                        duplicate_of.map(|d| d.to_string()).into(),
-                    ],
-                )?;
-                if inserted == 0 {
-                    return Err(StorageError::Invalid(format!(
-                        "interview {} (item {i}) was already received in another batch",
-                        iv.id
-                    )));
-                }
-                if let Some(incident) = incident {
-                    insert_incident(sql, &incident)?;
+            let mut out = Vec::with_capacity(batches.len());
+            for b in batches {
+                sql.batch("SAVEPOINT batch")?;
+                match commit_in(sql, b) {
+                    Ok(outcome) => {
+                        sql.batch("RELEASE batch")?;
+                        out.push(Ok(outcome));
+                    }
+                    Err(e) => {
+                        sql.batch("ROLLBACK TO batch; RELEASE batch")?;
+                        out.push(Err(e));
+                    }
                 }
             }
-            Ok(CommitOutcome::Acked(BatchAck {
-                device_id: b.device_id,
-                sequence: b.sequence,
-                batch_id: b.batch_id,
-                digest: b.digest.clone(),
-                interviews: b.interviews.len() as u32,
-                acknowledged_at: b.acknowledged_at,
-            }))
+            Ok(out)
         })
     }
 
@@ -605,6 +560,89 @@ impl Storage {
             Ok(())
         })
     }
+}
+
+/// One batch's writes inside the caller's transaction (see [`Storage::commit_batch`]).
+fn commit_in(sql: &mut dyn Sql, b: &BatchCommit) -> Result<CommitOutcome> {
+    if let Some(prior) = find_batch(sql, b.device_id, b.sequence)? {
+        if prior.digest == b.digest {
+            return Ok(CommitOutcome::Duplicate(prior));
+        }
+        insert_incident(
+            sql,
+            &Incident {
+                kind: "sequence_conflict".into(),
+                device_id: Some(b.device_id),
+                sequence: Some(b.sequence),
+                digest: Some(b.digest.clone()),
+                detail: format!("sequence already acknowledged with digest {}", prior.digest),
+                ..Incident::default()
+            },
+        )?;
+        return Ok(CommitOutcome::Conflict {
+            acknowledged_digest: prior.digest,
+        });
+    }
+    check_versions(sql, b)?;
+    let count = i64::try_from(b.interviews.len()).unwrap_or(i64::MAX);
+    sql.execute(
+        "INSERT INTO batch (device_id, sequence, digest, batch_id, interviews, byte_len, acknowledged_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            b.device_id.to_string().into(),
+            seq(b.sequence)?.into(),
+            b.digest.as_str().into(),
+            b.batch_id.to_string().into(),
+            count.into(),
+            i64::try_from(b.byte_len).unwrap_or(i64::MAX).into(),
+            time_text(b.acknowledged_at).into(),
+        ],
+    )?;
+    let mut counted = counted_for(sql, &b.interviews)?;
+    for (i, iv) in b.interviews.iter().enumerate() {
+        check_interview(sql, b, i, iv)?;
+        let (duplicate_of, incident) = judge_duplicate(sql, b, iv, &mut counted)?;
+        let inserted = sql.execute(
+            "INSERT INTO interview (id, survey_id, device_id, sequence, assignment_id, enumerator_id, \
+             questionnaire_version, province, commune, stratum, status, started_at, ended_at, answers, \
+             duplicate_of) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING",
+            &[
+                iv.id.to_string().into(),
+                b.survey_id.to_string().into(),
+                b.device_id.to_string().into(),
+                seq(b.sequence)?.into(),
+                iv.assignment_id.to_string().into(),
+                iv.enumerator_id.to_string().into(),
+                iv.questionnaire_version.as_str().into(),
+                iv.province.as_str().into(),
+                iv.commune.as_str().into(),
+                iv.stratum.as_str().into(),
+                iv.status.as_str().into(),
+                iv.started_at.map(time_text).into(),
+                iv.ended_at.map(time_text).into(),
+                iv.answers.clone().into(),
+                duplicate_of.map(|d| d.to_string()).into(),
+            ],
+        )?;
+        if inserted == 0 {
+            return Err(StorageError::Invalid(format!(
+                "interview {} (item {i}) was already received in another batch",
+                iv.id
+            )));
+        }
+        if let Some(incident) = incident {
+            insert_incident(sql, &incident)?;
+        }
+    }
+    Ok(CommitOutcome::Acked(BatchAck {
+        device_id: b.device_id,
+        sequence: b.sequence,
+        batch_id: b.batch_id,
+        digest: b.digest.clone(),
+        interviews: b.interviews.len() as u32,
+        acknowledged_at: b.acknowledged_at,
+    }))
 }
 
 fn check_versions(sql: &mut dyn Sql, b: &BatchCommit) -> Result<()> {

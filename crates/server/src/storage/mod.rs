@@ -4,6 +4,7 @@
 //! HTTP layer runs them on tokio's blocking pool.
 
 mod accounts;
+mod group;
 mod ingest;
 mod people;
 mod survey;
@@ -32,6 +33,9 @@ pub enum StorageError {
     Invalid(String),
     #[error("the database holds a value this server cannot read ({0}); was it edited by hand?")]
     Corrupt(String),
+    /// The group commit did not happen (see `group`): nothing of the batch was written.
+    #[error("the database commit failed: {0}")]
+    CommitFailed(String),
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -40,6 +44,8 @@ pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 #[derive(Clone)]
 pub struct Storage {
     db: Arc<dyn Backend>,
+    /// On SQLite, the group committer batches go through (see `group`); `None` on PostgreSQL.
+    group: Option<Arc<group::Committer>>,
 }
 
 impl Storage {
@@ -47,7 +53,17 @@ impl Storage {
     pub fn open(url: &str) -> Result<Self> {
         let db: Arc<dyn Backend> = Arc::from(db::connect(url)?);
         db::schema::migrate(db.as_ref())?;
-        Ok(Self { db })
+        let group = match db.dialect() {
+            db::Dialect::Sqlite => Some(
+                group::Committer::start(Self {
+                    db: db.clone(),
+                    group: None,
+                })
+                .map_err(|e| StorageError::CommitFailed(format!("starting the committer: {e}")))?,
+            ),
+            db::Dialect::Postgres => None,
+        };
+        Ok(Self { db, group })
     }
 
     /// Where the data lives, for messages (no password).
