@@ -228,8 +228,8 @@ impl Msg {
             Msg::FieldRequired => ("Hãy điền ô này.", "Please fill in this field."),
             Msg::EnrolTitle => ("Đăng ký thiết bị", "Enrol this device"),
             Msg::EnrolIntro => (
-                "Nhập địa chỉ máy chủ và mã đăng ký một lần do giám sát viên cung cấp.",
-                "Enter the server address and the one-time code your supervisor gave you.",
+                "Nhập địa chỉ máy chủ, mã đăng ký một lần và mã nhận dạng máy chủ do giám sát viên cung cấp.",
+                "Enter the server address, the one-time code and the server fingerprint your supervisor gave you.",
             ),
             Msg::ServerAddress => ("Địa chỉ máy chủ", "Server address"),
             Msg::EnrolCode => ("Mã đăng ký một lần", "One-time enrolment code"),
