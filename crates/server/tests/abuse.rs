@@ -805,6 +805,17 @@ fn a_disabled_account_cannot_sign_in(s: &TestServer) {
     device
         .upload(&api, bytes)
         .expect("a disabled enumerator's device still uploads");
+    // ... but the account gets no new device.
+    let survey_id = api.survey_id(&admin);
+    let refused: Answer<EnrolmentCode> = api.post(
+        "/enrolment-codes",
+        Some(&admin),
+        &NewEnrolmentCode {
+            survey_id,
+            enumerator: "enum1".into(),
+        },
+    );
+    assert_eq!(refused.expect_err("no code for a disabled account").0, 409);
 }
 
 fn passwords_are_changed_and_reset(s: &TestServer) {

@@ -210,6 +210,16 @@ pub fn issue_enrolment_code(
                 format!("no enumerator named {enumerator:?}"),
             )
         })?;
+    // A disabled enumerator gets no new device (the devices they have keep uploading).
+    if storage
+        .account_info(account.id)?
+        .is_some_and(|a| a.disabled_at.is_some())
+    {
+        return Err(Failure::new(
+            ErrorCode::Conflict,
+            format!("the account {enumerator:?} is disabled; enable it first"),
+        ));
+    }
     let code =
         auth::new_enrolment_code().map_err(|e| Failure::new(ErrorCode::Internal, e.to_string()))?;
     let expires_at = Utc::now() + Duration::days(ENROLMENT_CODE_DAYS);
