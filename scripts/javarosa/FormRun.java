@@ -4,6 +4,8 @@
 //   PATH<TAB>RELEVANT<TAB>VALUE   for every field in document order (paths under meta skipped)
 //   ERROR<TAB>PATH<TAB>MESSAGE    for every required or constraint failure on a relevant field
 // Exit 0 when the interview could be completed, 1 when not, 2 when the form or a step fails.
+// With several steps files, one interview each in the same JVM: each one's lines, its messages
+// as `==MESSAGE== TEXT` lines, then `==EXIT== CODE`.
 //
 // Steps file (written by scripts/javarosa_run.py from the JSON answers): one step per line,
 // `set<TAB>PATH<TAB>VALUE`, `clear<TAB>PATH`, `add_row<TAB>REPEAT_PATH` or
@@ -53,32 +55,51 @@ public class FormRun {
     private static final String MESSAGE_LANGUAGE = "English (en)";
 
     public static void main(String[] args) {
-        if (args.length != 2) {
-            System.err.println("usage: FormRun FORM.xml STEPS.tsv");
+        if (args.length < 2) {
+            System.err.println("usage: FormRun FORM.xml STEPS.tsv [STEPS.tsv ...]");
             System.exit(2);
         }
+        new XFormsModule().registerModule();
+        PropertyManager.setPropertyManager(new StubPropertyManager());
+        if (args.length == 2) {
+            System.exit(run(args[0], args[1], System.out, System.err));
+        }
+        // Several interviews in one JVM (a start costs more than an interview): each one's
+        // lines, its messages as `==MESSAGE== TEXT`, then `==EXIT== CODE`.
+        for (int i = 1; i < args.length; i++) {
+            java.io.ByteArrayOutputStream errBytes = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream err = new java.io.PrintStream(errBytes, true);
+            int code = run(args[0], args[i], System.out, err);
+            for (String m : errBytes.toString().split("\n")) {
+                if (!m.isEmpty()) {
+                    System.out.println("==MESSAGE== " + m);
+                }
+            }
+            System.out.println("==EXIT== " + code);
+        }
+        System.exit(0);
+    }
+
+    /** One interview: prints its lines to `out`, problems to `err`; returns the exit code. */
+    private static int run(String formPath, String stepsPath, java.io.PrintStream out, java.io.PrintStream err) {
         FormDef form;
         try {
-            new XFormsModule().registerModule();
-            PropertyManager.setPropertyManager(new StubPropertyManager());
-            try (InputStream in = new FileInputStream(args[0])) {
+            try (InputStream in = new FileInputStream(formPath)) {
                 form = XFormUtils.getFormFromInputStream(in);
             }
             form.initialize(true, new InstanceInitializationFactory());
         } catch (Exception e) {
-            System.err.println("cannot load " + args[0] + ": " + e);
-            System.exit(2);
-            return;
+            err.println("cannot load " + formPath + ": " + e);
+            return 2;
         }
         FormInstance instance = form.getMainInstance();
         String root = "/" + instance.getRoot().getName() + "/";
         List<String> lines;
         try {
-            lines = Files.readAllLines(Paths.get(args[1]), StandardCharsets.UTF_8);
+            lines = Files.readAllLines(Paths.get(stepsPath), StandardCharsets.UTF_8);
         } catch (Exception e) {
-            System.err.println("cannot read steps " + args[1] + ": " + e);
-            System.exit(2);
-            return;
+            err.println("cannot read steps " + stepsPath + ": " + e);
+            return 2;
         }
         int number = 0;
         for (String line : lines) {
@@ -91,26 +112,26 @@ public class FormRun {
                 walk(form, -1, null);
                 apply(form, instance, root, parts);
             } catch (Exception e) {
-                System.err.println("step " + number + " (" + line + "): " + e.getMessage());
-                System.exit(2);
+                err.println("step " + number + " (" + line + "): " + e.getMessage());
+                return 2;
             }
         }
         try {
             walk(form, -1, null);
         } catch (Exception e) {
-            System.err.println("walking the form: " + e);
-            System.exit(2);
+            err.println("walking the form: " + e);
+            return 2;
         }
         Localizer localizer = form.getLocalizer();
         if (localizer != null && localizer.hasLocale(MESSAGE_LANGUAGE)) {
             localizer.setLocale(MESSAGE_LANGUAGE);
         }
         List<String> errors = new ArrayList<>();
-        print(form, instance, instance.getRoot(), "", localizer, errors);
+        print(form, instance, instance.getRoot(), "", localizer, errors, out);
         for (String error : errors) {
-            System.out.println(error);
+            out.println(error);
         }
-        System.exit(errors.isEmpty() ? 0 : 1);
+        return errors.isEmpty() ? 0 : 1;
     }
 
     /** The instance element at a FieldPost path (`hh/members[2]/age`). */
@@ -254,7 +275,7 @@ public class FormRun {
     }
 
     private static void print(FormDef form, FormInstance instance, TreeElement node, String path,
-                              Localizer localizer, List<String> errors) {
+                              Localizer localizer, List<String> errors, java.io.PrintStream out) {
         for (int i = 0; i < node.getNumChildren(); i++) {
             TreeElement child = node.getChildAt(i);
             if (child.getMult() == TreeReference.INDEX_TEMPLATE) {
@@ -266,14 +287,14 @@ public class FormRun {
                 continue;
             }
             if (child.getNumChildren() > 0 || child.isRepeatable()) {
-                print(form, instance, child, childPath, localizer, errors);
+                print(form, instance, child, childPath, localizer, errors, out);
                 continue;
             }
             boolean relevant = child.isRelevant();
             IAnswerData value = child.getValue();
             String text = (relevant && value != null) ? value.uncast().getString() : "";
             text = text.replace('\t', ' ').replace('\n', ' ').replace('\r', ' ');
-            System.out.println(childPath + "\t" + (relevant ? 1 : 0) + "\t" + text);
+            out.println(childPath + "\t" + (relevant ? 1 : 0) + "\t" + text);
             if (!relevant) {
                 continue;
             }
