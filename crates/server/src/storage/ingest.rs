@@ -27,7 +27,7 @@
 use super::survey::assignment_place;
 use super::{Result, Storage, StorageError, row_time, row_uuid, time_text};
 use crate::db::{Row, Sql};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use fieldpost_proto::v1::{self, BatchAck, DuplicateInterview, Progress, ProgressBy, ProgressRow};
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
@@ -60,6 +60,8 @@ pub struct BatchCommit {
     pub batch_id: Uuid,
     pub byte_len: u64,
     pub interviews: Vec<IngestedInterview>,
+    /// When committed alone (PostgreSQL); a group commit (SQLite) stores its own one time for
+    /// all its batches instead.
     pub acknowledged_at: DateTime<Utc>,
 }
 
@@ -345,7 +347,7 @@ impl Storage {
     fn commit_batch_alone(&self, b: &BatchCommit) -> Result<CommitOutcome> {
         let mut attempt = 1;
         loop {
-            match self.tx(|sql| commit_in(sql, b)) {
+            match self.tx(|sql| commit_in(sql, b, b.acknowledged_at)) {
                 // Another server process (PostgreSQL) committed the same (device, sequence), or
                 // a counted interview for one of our assignments, between our checks and our
                 // inserts: run again, and the checks now see its rows. Each new attempt means
@@ -366,10 +368,13 @@ impl Storage {
         batches: &[&BatchCommit],
     ) -> Result<Vec<Result<CommitOutcome>>> {
         self.tx(|sql| {
+            // One time for the group: its batches are acknowledged by one commit. Microseconds,
+            // as stored, so a repeated upload gets an identical acknowledgement.
+            let at = Utc::now().trunc_subsecs(6);
             let mut out = Vec::with_capacity(batches.len());
             for b in batches {
                 sql.batch("SAVEPOINT batch")?;
-                match commit_in(sql, b) {
+                match commit_in(sql, b, at) {
                     Ok(outcome) => {
                         sql.batch("RELEASE batch")?;
                         out.push(Ok(outcome));
@@ -562,8 +567,9 @@ impl Storage {
     }
 }
 
-/// One batch's writes inside the caller's transaction (see [`Storage::commit_batch`]).
-fn commit_in(sql: &mut dyn Sql, b: &BatchCommit) -> Result<CommitOutcome> {
+/// One batch's writes inside the caller's transaction (see [`Storage::commit_batch`]), stored
+/// as acknowledged at `at`.
+fn commit_in(sql: &mut dyn Sql, b: &BatchCommit, at: DateTime<Utc>) -> Result<CommitOutcome> {
     if let Some(prior) = find_batch(sql, b.device_id, b.sequence)? {
         if prior.digest == b.digest {
             return Ok(CommitOutcome::Duplicate(prior));
@@ -595,7 +601,7 @@ fn commit_in(sql: &mut dyn Sql, b: &BatchCommit) -> Result<CommitOutcome> {
             b.batch_id.to_string().into(),
             count.into(),
             i64::try_from(b.byte_len).unwrap_or(i64::MAX).into(),
-            time_text(b.acknowledged_at).into(),
+            time_text(at).into(),
         ],
     )?;
     let mut counted = counted_for(sql, &b.interviews)?;
@@ -641,7 +647,7 @@ fn commit_in(sql: &mut dyn Sql, b: &BatchCommit) -> Result<CommitOutcome> {
         batch_id: b.batch_id,
         digest: b.digest.clone(),
         interviews: b.interviews.len() as u32,
-        acknowledged_at: b.acknowledged_at,
+        acknowledged_at: at,
     }))
 }
 
