@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// The certificate's private key, PEM, unencrypted (with --tls-cert).
     #[arg(long, value_name = "KEY.pem")]
     pub tls_key: Option<PathBuf>,
+    /// Folder of the built console served at / (default: crates/console/dist of the source
+    /// tree; `./dev console` builds it).
+    #[arg(long, value_name = "DIR")]
+    pub console_dir: Option<PathBuf>,
 }
 
 pub fn run_serve(args: ServeArgs) -> ExitCode {
@@ -54,6 +58,7 @@ pub fn run_serve(args: ServeArgs) -> ExitCode {
         demo: args.demo,
         assets: args.assets,
         tls,
+        console_dir: args.console_dir,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

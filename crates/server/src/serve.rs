@@ -33,6 +33,9 @@ pub struct ServeConfig {
     /// Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`); `None`: plain
     /// HTTP, for loopback or behind a reverse proxy that terminates TLS.
     pub tls: Option<TlsFiles>,
+    /// The built console served at `/` (`--console-dir`); `None`: found by
+    /// [`crate::http::console::console_dir`].
+    pub console_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Error)]
@@ -174,7 +177,10 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     run_http(
         listener,
         tls,
-        router(AppState { ingest, identity }),
+        crate::http::console::with_console(
+            router(AppState { ingest, identity }),
+            crate::http::console::console_dir(cfg.console_dir.as_deref()),
+        ),
         shutdown(),
     )
     .await?;

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod admin;
+pub mod console;
 mod device;
 mod extract;
 pub mod guard;
