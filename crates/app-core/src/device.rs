@@ -184,7 +184,7 @@ fn save_recipients(store: &mut Store, recipients: &[v1::RecipientKey]) -> Result
 }
 
 /// The recipients as last received from the server. A copy edited outside the app fails to
-/// decrypt: it is reported (`StoreUnavailable`) and never used; [`refresh_recipients`] replaces
+/// decrypt: it is reported (`StoreTampered`) and never used; [`refresh_recipients`] replaces
 /// it with the server's signed list.
 pub(crate) fn recipients(store: &Store) -> Result<Vec<v1::RecipientKey>, CommandError> {
     let bytes = store
@@ -194,8 +194,8 @@ pub(crate) fn recipients(store: &Store) -> Result<Vec<v1::RecipientKey>, Command
     serde_json::from_slice(&bytes).map_err(error::internal)
 }
 
-/// Fetches the survey's recipients (signed) and keeps them: a key HQ added after enrolment
-/// reaches the device at its next sync.
+/// Fetches the survey's recipients and questionnaire versions (signed) and keeps them, before
+/// anything is sealed: a key HQ added after enrolment reaches the device at its next sync.
 pub(crate) async fn refresh_recipients(store: &mut Store) -> Result<(), CommandError> {
     let server = server(store)?;
     let pinned = credentials(store)?.server_key;
@@ -207,6 +207,13 @@ pub(crate) async fn refresh_recipients(store: &mut Store) -> Result<(), CommandE
         ));
     }
     save_recipients(store, &list.recipients)?;
+    // The versions the server has, so a held interview refused for a missing questionnaire
+    // goes again in this very sync once HQ has loaded it (see `refusal_context`).
+    let versions: v1::Questionnaires = server.get("/device/questionnaires").await?;
+    let names: Vec<&str> = versions.versions.iter().map(|v| v.version.as_str()).collect();
+    store
+        .set_setting(keys::SERVER_VERSIONS, Some(&names.join("\n")))
+        .map_err(error::store)?;
     pin_rotation(store, &server, pinned)
 }
 
