@@ -24,6 +24,13 @@ pub enum ApiFailure {
     Decode(String),
 }
 
+impl ApiFailure {
+    /// The server no longer knows the session (expired, signed out elsewhere, password reset).
+    pub fn is_unauthenticated(&self) -> bool {
+        matches!(self, ApiFailure::Refused { body, .. } if body.code == ErrorCode::Unauthenticated)
+    }
+}
+
 fn js_text(v: JsValue) -> String {
     v.as_string()
         .or_else(|| {

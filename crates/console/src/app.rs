@@ -97,25 +97,45 @@ impl Ctx {
             .unwrap_or_default()
     }
 
-    /// A failure in the reader's language; an expired session signs out.
-    fn failure(&self, f: &ApiFailure) -> String {
-        let lang = self.lang.get_untracked();
-        match f {
-            ApiFailure::Network(_) => Msg::NetworkError.t(lang),
-            ApiFailure::Refused { body, .. } => {
-                if body.code == ErrorCode::Unauthenticated && self.session.get_untracked().is_some()
-                {
-                    set_session(self.session, None);
-                }
-                format!(
-                    "{} ({}: {})",
-                    Msg::Error(body.code).text(lang),
-                    Msg::ServerSaid.text(lang),
-                    body.message
-                )
-            }
-            ApiFailure::Decode(e) => format!("{}: {e}", Msg::ServerSaid.text(lang)),
+    /// What a failure means for the reader; an expired session signs out at once.
+    fn failure(&self, f: ApiFailure) -> Note {
+        if f.is_unauthenticated() && self.session.get_untracked().is_some() {
+            set_session(self.session, None);
         }
+        Note::Failure(f)
+    }
+
+    /// A note in the language chosen now (it follows a later switch of language).
+    fn render(&self, n: &Note) -> String {
+        let lang = self.lang.get();
+        match n {
+            Note::Say(m, args) => {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                fill(m.text(lang), &args)
+            }
+            Note::Failure(ApiFailure::Network(_)) => Msg::NetworkError.t(lang),
+            Note::Failure(ApiFailure::Refused { body, .. }) => format!(
+                "{} ({}: {})",
+                Msg::Error(body.code).text(lang),
+                Msg::ServerSaid.text(lang),
+                body.message
+            ),
+            Note::Failure(ApiFailure::Decode(e)) => format!("{}: {e}", Msg::ServerSaid.text(lang)),
+        }
+    }
+}
+
+/// A message shown on a screen, kept as what it means rather than as text, so switching the
+/// language translates it too.
+#[derive(Debug, Clone)]
+enum Note {
+    Say(Msg, Vec<String>),
+    Failure(ApiFailure),
+}
+
+impl Note {
+    fn say(m: Msg) -> Self {
+        Note::Say(m, Vec::new())
     }
 }
 
@@ -214,7 +234,7 @@ fn SignIn() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<Note>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let req = LoginRequest {
@@ -222,7 +242,7 @@ fn SignIn() -> impl IntoView {
             password: password.get_untracked(),
         };
         if req.username.is_empty() || req.password.is_empty() {
-            error.set(Some(c.t(Msg::Required)));
+            error.set(Some(Note::say(Msg::Required)));
             return;
         }
         busy.set(true);
@@ -239,7 +259,7 @@ fn SignIn() -> impl IntoView {
                         }),
                     );
                 }
-                Err(f) => error.set(Some(c.failure(&f))),
+                Err(f) => error.set(Some(c.failure(f))),
             }
             busy.set(false);
         });
@@ -260,7 +280,7 @@ fn SignIn() -> impl IntoView {
                         prop:value=move || password.get()
                         on:input=move |ev| password.set(event_target_value(&ev))/>
                 </label>
-                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                {move || error.get().map(|e| view! { <p class="error" role="alert">{c.render(&e)}</p> })}
                 <button id="sign-in" type="submit" disabled=move || busy.get()>
                     {move || c.t(if busy.get() { Msg::SigningIn } else { Msg::SignIn })}
                 </button>
@@ -337,10 +357,10 @@ fn csv_button(c: Ctx, name: &'static str, make: impl Fn() -> String + 'static) -
     }
 }
 
-fn error_line(e: RwSignal<Option<String>>) -> impl IntoView {
+fn error_line(c: Ctx, e: RwSignal<Option<Note>>) -> impl IntoView {
     move || {
         e.get()
-            .map(|e| view! { <p class="error" role="alert">{e}</p> })
+            .map(|e| view! { <p class="error" role="alert">{c.render(&e)}</p> })
     }
 }
 
@@ -351,7 +371,7 @@ fn ProgressScreen(role: Role, province: Option<String>) -> impl IntoView {
     let wanted = RwSignal::new(String::new());
     let known = RwSignal::new(Vec::<String>::new());
     let data = RwSignal::new(None::<(Progress, String)>);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<Note>);
     let names = RwSignal::new(HashMap::<String, String>::new());
     let load = move || {
         let b = by.get_untracked();
@@ -380,7 +400,7 @@ fn ProgressScreen(role: Role, province: Option<String>) -> impl IntoView {
                     error.set(None);
                     data.set(Some((pr, api::now_local())));
                 }
-                Err(f) => error.set(Some(c.failure(&f))),
+                Err(f) => error.set(Some(c.failure(f))),
             }
         });
     };
@@ -409,25 +429,33 @@ fn ProgressScreen(role: Role, province: Option<String>) -> impl IntoView {
         let csv_label = label.clone();
         let lang = c.lang.get();
         let by_now = pr.by;
+        // By province the group is the province itself: one column, not two alike.
+        let grouped = by_now != ProgressBy::Province;
         let make_csv = move || {
+            let mut header = vec![Msg::Province.text(lang)];
+            if grouped {
+                header.push(Msg::By(by_now).text(lang));
+            }
+            header.extend([
+                Msg::Completed.text(lang),
+                Msg::NonResponse.text(lang),
+                Msg::Total.text(lang),
+            ]);
             logic::csv(
-                &[
-                    Msg::Province.text(lang),
-                    Msg::By(by_now).text(lang),
-                    Msg::Completed.text(lang),
-                    Msg::NonResponse.text(lang),
-                    Msg::Total.text(lang),
-                ],
+                &header,
                 &csv_lines
                     .iter()
                     .map(|l| {
-                        vec![
-                            l.province.clone(),
-                            csv_label(&l.group),
+                        let mut row = vec![l.province.clone()];
+                        if grouped {
+                            row.push(csv_label(&l.group));
+                        }
+                        row.extend([
                             l.completed.to_string(),
                             l.non_response.to_string(),
                             l.total().to_string(),
-                        ]
+                        ]);
+                        row
                     })
                     .collect::<Vec<_>>(),
             )
@@ -438,7 +466,7 @@ fn ProgressScreen(role: Role, province: Option<String>) -> impl IntoView {
                 view! {
                     <tr>
                         <td>{l.province.clone()}</td>
-                        <td class="group">{label(&l.group)}</td>
+                        {grouped.then(|| view! { <td class="group">{label(&l.group)}</td> })}
                         <td class="num completed">{l.completed}</td>
                         <td class="num non-response">{l.non_response}</td>
                         <td class="num">{l.total()}</td>
@@ -453,12 +481,12 @@ fn ProgressScreen(role: Role, province: Option<String>) -> impl IntoView {
             } else {
                 None
             }}
-            <div class="table-wrap">
+            <div class="table-wrap" class:empty=lines.is_empty()>
                 <table id="progress-table">
                     <thead>
                         <tr>
                             <th>{c.t(Msg::Province)}</th>
-                            <th>{c.t(Msg::By(by_now))}</th>
+                            {grouped.then(|| view! { <th>{c.t(Msg::By(by_now))}</th> })}
                             <th class="num">{c.t(Msg::Completed)}</th>
                             <th class="num">{c.t(Msg::NonResponse)}</th>
                             <th class="num">{c.t(Msg::Total)}</th>
@@ -467,7 +495,7 @@ fn ProgressScreen(role: Role, province: Option<String>) -> impl IntoView {
                     <tbody>{body}</tbody>
                     <tfoot>
                         <tr>
-                            <th colspan="2">{c.t(Msg::Total)}</th>
+                            <th colspan=if grouped { "2" } else { "1" }>{c.t(Msg::Total)}</th>
                             <th class="num" id="total-completed">{completed}</th>
                             <th class="num" id="total-non-response">{non_response}</th>
                             <th class="num" id="total-all">{completed + non_response}</th>
@@ -529,7 +557,7 @@ fn ProgressScreen(role: Role, province: Option<String>) -> impl IntoView {
                 })}
                 <button id="refresh" class="secondary" on:click=move |_| load()>{move || c.t(Msg::Refresh)}</button>
             </div>
-            {error_line(error)}
+            {error_line(c, error)}
             {move || if data.with(|d| d.is_none()) && error.get().is_none() {
                 Some(view! { <p class="muted">{c.t(Msg::Loading)}</p> })
             } else {
@@ -544,11 +572,11 @@ fn ProgressScreen(role: Role, province: Option<String>) -> impl IntoView {
 fn SurveysScreen() -> impl IntoView {
     let c = expect_context::<Ctx>();
     let data = RwSignal::new(None::<(Vec<Survey>, String)>);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<Note>);
     spawn_local(async move {
         match api::get::<Vec<Survey>>("/surveys", &c.token()).await {
             Ok(s) => data.set(Some((s, api::now_local()))),
-            Err(f) => error.set(Some(c.failure(&f))),
+            Err(f) => error.set(Some(c.failure(f))),
         }
     });
     let table = move || {
@@ -580,7 +608,7 @@ fn SurveysScreen() -> impl IntoView {
         Some(view! {
             <p class="basis small muted">{fill(&c.t(Msg::AsOf), &[&as_of])}</p>
             {list.is_empty().then(|| view! { <p class="muted">{c.t(Msg::NoSurveys)}</p> })}
-            <div class="table-wrap">
+            <div class="table-wrap" class:empty=list.is_empty()>
                 <table id="surveys-table">
                     <thead><tr>
                         <th>{c.t(Msg::Code)}</th><th>{c.t(Msg::Title)}</th>
@@ -602,7 +630,7 @@ fn SurveysScreen() -> impl IntoView {
     view! {
         <section class="screen" id="screen-surveys">
             <h2>{move || c.t(Msg::SurveysTitle)}</h2>
-            {error_line(error)}
+            {error_line(c, error)}
             {table}
         </section>
     }
@@ -612,15 +640,15 @@ fn SurveysScreen() -> impl IntoView {
 fn AccountsScreen() -> impl IntoView {
     let c = expect_context::<Ctx>();
     let data = RwSignal::new(None::<(Vec<AccountInfo>, String)>);
-    let error = RwSignal::new(None::<String>);
-    let notice = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<Note>);
+    let notice = RwSignal::new(None::<Note>);
     let resetting = RwSignal::new(None::<Uuid>);
     let new_password = RwSignal::new(String::new());
     let load = move || {
         spawn_local(async move {
             match api::get::<Vec<AccountInfo>>("/accounts", &c.token()).await {
                 Ok(s) => data.set(Some((s, api::now_local()))),
-                Err(f) => error.set(Some(c.failure(&f))),
+                Err(f) => error.set(Some(c.failure(f))),
             }
         });
     };
@@ -641,19 +669,19 @@ fn AccountsScreen() -> impl IntoView {
             province: (!p.is_empty()).then_some(p),
         };
         if req.username.is_empty() || req.password.is_empty() {
-            error.set(Some(c.t(Msg::Required)));
+            error.set(Some(Note::say(Msg::Required)));
             return;
         }
         spawn_local(async move {
             match api::call::<Account>("POST", "/accounts", Some(&c.token()), Some(&req)).await {
                 Ok(a) => {
                     error.set(None);
-                    notice.set(Some(fill(&c.t(Msg::AccountCreated), &[&a.username])));
+                    notice.set(Some(Note::Say(Msg::AccountCreated, vec![a.username])));
                     username.set(String::new());
                     password.set(String::new());
                     load();
                 }
-                Err(f) => error.set(Some(c.failure(&f))),
+                Err(f) => error.set(Some(c.failure(f))),
             }
         });
     };
@@ -665,7 +693,7 @@ fn AccountsScreen() -> impl IntoView {
                     error.set(None);
                     load();
                 }
-                Err(f) => error.set(Some(c.failure(&f))),
+                Err(f) => error.set(Some(c.failure(f))),
             }
         });
     };
@@ -680,9 +708,9 @@ fn AccountsScreen() -> impl IntoView {
                     error.set(None);
                     resetting.set(None);
                     new_password.set(String::new());
-                    notice.set(Some(fill(&c.t(Msg::PasswordWasReset), &[&name])));
+                    notice.set(Some(Note::Say(Msg::PasswordWasReset, vec![name])));
                 }
-                Err(f) => error.set(Some(c.failure(&f))),
+                Err(f) => error.set(Some(c.failure(f))),
             }
         });
     };
@@ -724,7 +752,8 @@ fn AccountsScreen() -> impl IntoView {
         let n = list.len();
         Some(view! {
             <p class="basis small muted">
-                {format!("{n} · ")}
+                {fill(&c.t(Msg::AccountsCount), &[&n.to_string()])}
+                " · "
                 {fill(&c.t(Msg::AsOf), &[&as_of])}
             </p>
             <div class="table-wrap">
@@ -739,6 +768,8 @@ fn AccountsScreen() -> impl IntoView {
                             let id = a.account.id;
                             let name = a.account.username.clone();
                             let disabled = a.disabled_at.is_some();
+                            // The server refuses an admin disabling themself; offer nothing then.
+                            let own = c.session.get_untracked().is_some_and(|s| s.account.id == id);
                             let reset_name = name.clone();
                             view! {
                                 <tr data-username=name.clone()>
@@ -749,7 +780,9 @@ fn AccountsScreen() -> impl IntoView {
                                         {c.t(if disabled { Msg::Disabled } else { Msg::Active })}
                                     </td>
                                     <td class="actions">
-                                        {if disabled {
+                                        {if own {
+                                            ().into_any()
+                                        } else if disabled {
                                             view! { <button class="secondary small-btn enable" on:click=move |_| act(id, "enable")>{c.t(Msg::Enable)}</button> }.into_any()
                                         } else {
                                             view! { <button class="secondary small-btn disable" on:click=move |_| act(id, "disable")>{c.t(Msg::Disable)}</button> }.into_any()
@@ -782,8 +815,8 @@ fn AccountsScreen() -> impl IntoView {
     view! {
         <section class="screen" id="screen-accounts">
             <h2>{move || c.t(Msg::AccountsTitle)}</h2>
-            {error_line(error)}
-            {move || notice.get().map(|n| view! { <p class="ok" role="status">{n}</p> })}
+            {error_line(c, error)}
+            {move || notice.get().map(|n| view! { <p class="ok" role="status">{c.render(&n)}</p> })}
             <form class="card create" id="create-account" on:submit=create>
                 <h3>{move || c.t(Msg::CreateAccount)}</h3>
                 <div class="grid">
@@ -824,14 +857,14 @@ fn EnrolScreen() -> impl IntoView {
     let survey = RwSignal::new(None::<Uuid>);
     let enumerator = RwSignal::new(String::new());
     let issued = RwSignal::new(None::<(EnrolmentCode, String)>);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<Note>);
     spawn_local(async move {
         match api::get::<Vec<Survey>>("/surveys", &c.token()).await {
             Ok(s) => {
                 survey.set(s.first().map(|s| s.id));
                 surveys.set(s);
             }
-            Err(f) => error.set(Some(c.failure(&f))),
+            Err(f) => error.set(Some(c.failure(f))),
         }
         match api::get::<Vec<AccountInfo>>("/accounts", &c.token()).await {
             Ok(list) => {
@@ -843,16 +876,16 @@ fn EnrolScreen() -> impl IntoView {
                 enumerator.set(names.first().cloned().unwrap_or_default());
                 enumerators.set(names);
             }
-            Err(f) => error.set(Some(c.failure(&f))),
+            Err(f) => error.set(Some(c.failure(f))),
         }
     });
     let make = move |_| {
         let (Some(survey_id), name) = (survey.get_untracked(), enumerator.get_untracked()) else {
-            error.set(Some(c.t(Msg::Required)));
+            error.set(Some(Note::say(Msg::Required)));
             return;
         };
         if name.is_empty() {
-            error.set(Some(c.t(Msg::Required)));
+            error.set(Some(Note::say(Msg::Required)));
             return;
         }
         let req = NewEnrolmentCode {
@@ -872,7 +905,7 @@ fn EnrolScreen() -> impl IntoView {
                     error.set(None);
                     issued.set(Some((code, req.enumerator)));
                 }
-                Err(f) => error.set(Some(c.failure(&f))),
+                Err(f) => error.set(Some(c.failure(f))),
             }
         });
     };
@@ -902,7 +935,7 @@ fn EnrolScreen() -> impl IntoView {
                 {move || enumerators.with(|e| e.is_empty()).then(|| view! { <p class="muted small">{c.t(Msg::NoEnumerators)}</p> })}
                 <button id="make-code" on:click=make>{move || c.t(Msg::MakeCode)}</button>
             </div>
-            {error_line(error)}
+            {error_line(c, error)}
             {move || issued.get().map(|(code, who)| {
                 let server = api::origin();
                 let link = logic::enrol_link(&server, &code.code, &code.server_fingerprint);
@@ -929,11 +962,11 @@ fn EnrolScreen() -> impl IntoView {
 fn IncidentsScreen() -> impl IntoView {
     let c = expect_context::<Ctx>();
     let data = RwSignal::new(None::<(Incidents, String)>);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<Note>);
     spawn_local(async move {
         match api::get::<Incidents>("/incidents", &c.token()).await {
             Ok(s) => data.set(Some((s, api::now_local()))),
-            Err(f) => error.set(Some(c.failure(&f))),
+            Err(f) => error.set(Some(c.failure(f))),
         }
     });
     let table = move || {
@@ -953,6 +986,7 @@ fn IncidentsScreen() -> impl IntoView {
             })
             .collect();
         let csv_rows = rows.clone();
+        let empty = rows.is_empty();
         let make = move || {
             logic::csv(
                 &[
@@ -967,8 +1001,8 @@ fn IncidentsScreen() -> impl IntoView {
         };
         Some(view! {
             <p class="basis small muted">{fill(&c.t(Msg::AsOf), &[&as_of])}</p>
-            {rows.is_empty().then(|| view! { <p class="muted" id="no-incidents">{c.t(Msg::NoIncidents)}</p> })}
-            <div class="table-wrap">
+            {empty.then(|| view! { <p class="muted" id="no-incidents">{c.t(Msg::NoIncidents)}</p> })}
+            <div class="table-wrap" class:empty=empty>
                 <table id="incidents-table">
                     <thead><tr>
                         <th>{c.t(Msg::When)}</th><th>{c.t(Msg::Kind)}</th><th>{c.t(Msg::Province)}</th>
@@ -987,7 +1021,7 @@ fn IncidentsScreen() -> impl IntoView {
     view! {
         <section class="screen" id="screen-incidents">
             <h2>{move || c.t(Msg::IncidentsTitle)}</h2>
-            {error_line(error)}
+            {error_line(c, error)}
             {table}
         </section>
     }

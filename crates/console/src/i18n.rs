@@ -105,6 +105,8 @@ messages! {
     Id,
     NoSurveys,
     AccountsTitle,
+    /// `{0}` accounts.
+    AccountsCount,
     RoleCol,
     State,
     Active,
@@ -226,6 +228,8 @@ impl Msg {
             (NoSurveys, En) => "No surveys yet.",
             (AccountsTitle, Vi) => "Tài khoản",
             (AccountsTitle, En) => "Accounts",
+            (AccountsCount, Vi) => "{0} tài khoản",
+            (AccountsCount, En) => "{0} accounts",
             (Msg::Role(_), _) | (By(_), _) | (Error(_), _) => self.dynamic(lang),
             (RoleCol, Vi) => "Vai trò",
             (RoleCol, En) => "Role",
