@@ -32,8 +32,16 @@ fn concurrent_uploads_commit_as_a_group_and_a_bad_batch_fails_alone() {
             d
         })
         .collect();
-    let mut batches = Vec::new();
     let mut expected: BTreeSet<Uuid> = BTreeSet::new();
+    // One upload first, so the server has parsed the compiled form (once per process) and the
+    // uploads below reach the committer together rather than one by one.
+    let mut warm = Device::enrol(&api, &api.enrolment_code(&admin, "enum1"));
+    warm.next_assignment = 30;
+    let (first, ids) = warm.batch(1);
+    warm.upload(&api, first)
+        .expect("the first upload is acknowledged");
+    expected.extend(ids);
+    let mut batches = Vec::new();
     let mut bad_ids = Vec::new();
     for (i, d) in devices.iter_mut().enumerate() {
         if i == BAD {
@@ -71,7 +79,7 @@ fn concurrent_uploads_commit_as_a_group_and_a_bad_batch_fails_alone() {
                 s.spawn(move || d.upload(api, b.clone()))
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(2500));
+        std::thread::sleep(Duration::from_millis(4000));
         blocker.execute_batch("COMMIT").expect("releases the lock");
         uploads
             .into_iter()
@@ -96,9 +104,11 @@ fn concurrent_uploads_commit_as_a_group_and_a_bad_batch_fails_alone() {
     for ack in acks.values() {
         *per_time.entry(ack.acknowledged_at).or_default() += 1;
     }
+    // Without group commit each batch has its own time (7 times); the committer may take the
+    // first upload alone before the rest arrive, and a slow upload may come after a group.
     let largest = per_time.values().copied().max().unwrap_or(0);
     assert!(
-        largest >= 4,
+        largest >= 3 && per_time.len() <= 4,
         "the waiting uploads shared a commit: {per_time:?}"
     );
 
@@ -120,7 +130,10 @@ fn concurrent_uploads_commit_as_a_group_and_a_bad_batch_fails_alone() {
             "nothing of the bad batch"
         );
         let s = stats(&db);
-        assert_eq!(s["batches"], (DEVICES - 1) as i64, "{s:?}");
+        assert_eq!(
+            s["batches"], DEVICES as i64,
+            "the warm-up and 7 valid: {s:?}"
+        );
     };
     check_exactly_once();
 
