@@ -14,11 +14,23 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The device's clock and randomness, for `now()`, `random()` and `uuid()` in forms.
-struct DeviceEnvironment;
+///
+/// While the engine is being built (`live` false) the clock reads the interview's start: the
+/// engine is rebuilt from the store each time the interview is opened, and what it records "when
+/// the form opens" (`start`, `today`, calculations evaluated then) must be the first opening,
+/// not the latest. Once built, the clock is live.
+struct DeviceEnvironment {
+    started_at: chrono::DateTime<chrono::Utc>,
+    live: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
 
 impl Environment for DeviceEnvironment {
     fn now(&self) -> chrono::DateTime<FixedOffset> {
-        Local::now().fixed_offset()
+        if self.live.load(std::sync::atomic::Ordering::Relaxed) {
+            Local::now().fixed_offset()
+        } else {
+            self.started_at.with_timezone(&Local).fixed_offset()
+        }
     }
     fn random(&self) -> f64 {
         fastrand::f64()
@@ -117,7 +129,12 @@ pub fn open(store: &mut Store, assignment_id: Uuid, language: &str) -> Result<Op
 /// The engine's state from what the store holds: repeat rows first (outer before inner), then
 /// every answer.
 fn rebuild(store: &Store, id: Uuid, form: Form) -> Result<Engine, CommandError> {
-    let mut engine = Engine::new(form, Box::new(DeviceEnvironment), &HashMap::new())
+    let live = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let env = DeviceEnvironment {
+        started_at: store.interview(id).map_err(error::store)?.started_at,
+        live: live.clone(),
+    };
+    let mut engine = Engine::new(form, Box::new(env), &HashMap::new())
         .map_err(|e| CommandError::new(ErrorCode::QuestionnaireUnavailable, e.to_string()))?;
     let mut rows: Vec<(String, u32)> = store
         .repeat_rows(id)
@@ -139,6 +156,7 @@ fn rebuild(store: &Store, id: Uuid, form: Form) -> Result<Engine, CommandError> 
         // store and travels to the server; the screen simply does not show it.
         let _ = engine.set(&paths::to_engine(&a.path), answer.as_ref());
     }
+    live.store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(engine)
 }
 
