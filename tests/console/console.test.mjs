@@ -238,6 +238,13 @@ test('devices upload; the progress screen shows the same counts as `fieldpost st
   // An enumerator's row names the account, not its id.
   assert.match(await page.textContent("#progress-table tbody"), /sim1-/);
   await page.click('#by-province');
+  await page.waitForFunction(() => document.querySelector('#by-province')?.getAttribute('aria-pressed') === 'true');
+  // HQ narrows to one province.
+  await page.selectOption('#province-filter', '79');
+  await page.waitForFunction(() => {
+    const tds = [...document.querySelectorAll('#progress-table tbody tr td:first-child')];
+    return tds.length > 0 && tds.every((t) => t.textContent === '79');
+  });
 
   await nav('incidents');
   await page.waitForSelector('#screen-incidents .basis');
