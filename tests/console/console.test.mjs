@@ -220,7 +220,7 @@ test('devices upload; the progress screen shows the same counts as `fieldpost st
   await page.waitForFunction((n) => document.querySelector('#total-all')?.textContent === String(n), stats.interviews);
   assert.equal(Number(await page.textContent('#total-completed')), completed);
   assert.equal(Number(await page.textContent('#total-non-response')), nonResponse);
-  assert.match(await page.textContent('#screen-progress .rests-on'), new RegExp(`Dựa trên ${stats.interviews} phỏng vấn`));
+  assert.match(await page.textContent('#screen-progress .rests-on'), new RegExp(`Số phỏng vấn: ${stats.interviews} · số nhóm: 2`));
   assert.match(await page.textContent('#screen-progress .as-of'), /tính đến \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
   const provinces = await page.$$eval('#progress-table tbody tr td:first-child', (tds) => tds.map((t) => t.textContent));
   assert.deepEqual([...new Set(provinces)].sort(), ['01', '79']);

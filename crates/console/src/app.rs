@@ -367,7 +367,13 @@ fn error_line(c: Ctx, e: RwSignal<Option<Note>>) -> impl IntoView {
 #[component]
 fn ProgressScreen(role: Role, province: Option<String>) -> impl IntoView {
     let c = expect_context::<Ctx>();
-    let by = RwSignal::new(ProgressBy::Province);
+    // HQ starts with the country by province; a coordinator's one province is one line, so
+    // they start by commune.
+    let by = RwSignal::new(if role == Role::Admin {
+        ProgressBy::Province
+    } else {
+        ProgressBy::Commune
+    });
     let wanted = RwSignal::new(String::new());
     let known = RwSignal::new(Vec::<String>::new());
     let data = RwSignal::new(None::<(Progress, String)>);

@@ -89,7 +89,7 @@ messages! {
     Completed,
     NonResponse,
     Total,
-    /// `{0}` interviews in `{1}` groups.
+    /// How many interviews (`{0}`) and groups (`{1}`) a table rests on.
     RestsOn,
     /// `{0}`: the local time the figures were read.
     AsOf,
@@ -200,8 +200,8 @@ impl Msg {
             (NonResponse, En) => "Non-response",
             (Total, Vi) => "Tổng",
             (Total, En) => "Total",
-            (RestsOn, Vi) => "Dựa trên {0} phỏng vấn trong {1} nhóm",
-            (RestsOn, En) => "Based on {0} interviews in {1} groups",
+            (RestsOn, Vi) => "Số phỏng vấn: {0} · số nhóm: {1}",
+            (RestsOn, En) => "Interviews: {0} · groups: {1}",
             (AsOf, Vi) => "tính đến {0}",
             (AsOf, En) => "as of {0}",
             (Refresh, Vi) => "Làm mới",
@@ -424,7 +424,7 @@ mod tests {
     fn fill_replaces_blanks() {
         assert_eq!(
             fill(Msg::RestsOn.text(Lang::En), &["12", "3"]),
-            "Based on 12 interviews in 3 groups"
+            "Interviews: 12 · groups: 3"
         );
     }
 }
