@@ -215,7 +215,12 @@ test('devices upload; the progress screen shows the same counts as `fieldpost st
   const completed = stats.interviews_completed ?? 0;
   const nonResponse = stats.interviews - completed;
 
-  await nav('progress');
+  // How long from navigation to the progress table drawn (wasm fetched, compiled, API read).
+  await page.goto('about:blank');
+  const t0 = Date.now();
+  await page.goto(`${server.url}/#/progress`);
+  await page.waitForSelector('#progress-table tbody tr');
+  console.log(`console: navigation to the progress table drawn in ${Date.now() - t0} ms`);
   await page.click('#refresh');
   await page.waitForFunction((n) => document.querySelector('#total-all')?.textContent === String(n), stats.interviews);
   assert.equal(Number(await page.textContent('#total-completed')), completed);
