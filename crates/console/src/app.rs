@@ -1032,3 +1032,32 @@ fn IncidentsScreen() -> impl IntoView {
         </section>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The navigation offers a role exactly the screens whose API calls it may make (the
+    /// server's `person.require` lists): HQ everything, a coordinator progress, surveys and
+    /// incidents, a recheck team progress and surveys, an enumerator nothing.
+    #[test]
+    fn each_role_sees_the_screens_the_api_lets_it_use() {
+        let seen = |r: Role| -> Vec<&str> {
+            Screen::ALL
+                .into_iter()
+                .filter(|s| s.allowed(r))
+                .map(Screen::slug)
+                .collect()
+        };
+        assert_eq!(
+            seen(Role::Admin),
+            ["progress", "surveys", "accounts", "enrol", "incidents"]
+        );
+        assert_eq!(
+            seen(Role::Coordinator),
+            ["progress", "surveys", "incidents"]
+        );
+        assert_eq!(seen(Role::RecheckTeam), ["progress", "surveys"]);
+        assert!(seen(Role::Enumerator).is_empty());
+    }
+}
