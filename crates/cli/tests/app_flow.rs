@@ -271,13 +271,7 @@ fn the_screens_keep_working_while_a_sync_waits_on_a_silent_server() {
     let db = dir.path().join("server.sqlite");
     let demo = demo_server(&db, "127.0.0.1:0");
     let core = AppCore::new(dir.path().join("device"));
-    core.enrol(&EnrolRequest {
-        server_url: demo.url.clone(),
-        code: demo.enum1_code.clone().expect("enum1's code"),
-        server_fingerprint: demo.fingerprint.clone(),
-        pin: PIN.into(),
-    })
-    .expect("enrols");
+    core.enrol(&demo.enrol_request(PIN)).expect("enrols");
     let officials: Vec<_> = items(&core.assignments().expect("assignments"))
         .into_iter()
         .filter(|a| !a.reserve)

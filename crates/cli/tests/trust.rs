@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
 mod common;
-use common::{demo_server, stats};
+use common::{demo_server, free_address, stats};
 
 const PIN: &str = "246810";
 
@@ -162,9 +162,7 @@ fn a_tampering_proxy_changes_nothing_on_the_device() {
     let core = AppCore::new(dir.path().join("device"));
     let request = EnrolRequest {
         server_url: via.clone(),
-        code: demo.enum1_code.clone().expect("enum1's code"),
-        server_fingerprint: demo.fingerprint.clone(),
-        pin: PIN.into(),
+        ..demo.enrol_request(PIN)
     };
 
     // A key slipped into the enrolment reply: the signature no longer verifies.
@@ -214,13 +212,7 @@ fn a_key_added_after_enrolment_reaches_the_device_and_a_refusal_blocks_nothing()
     let demo = demo_server(&db, "127.0.0.1:0");
     let data = dir.path().join("device");
     let core = AppCore::new(&data);
-    core.enrol(&EnrolRequest {
-        server_url: demo.url.clone(),
-        code: demo.enum1_code.clone().expect("enum1's code"),
-        server_fingerprint: demo.fingerprint.clone(),
-        pin: PIN.into(),
-    })
-    .expect("enrols");
+    core.enrol(&demo.enrol_request(PIN)).expect("enrols");
 
     // HQ adds a second escrow key to the survey after the device enrolled.
     let (http, token) = admin(&demo.url);
@@ -316,20 +308,10 @@ fn a_rotated_server_key_is_followed_and_an_unendorsed_one_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("server.sqlite");
     let data_dir = dir.path().join("server.sqlite.data");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_address();
     let demo = demo_server(&db, &listen);
     let core = AppCore::new(dir.path().join("device"));
-    core.enrol(&EnrolRequest {
-        server_url: demo.url.clone(),
-        code: demo.enum1_code.clone().expect("enum1's code"),
-        server_fingerprint: demo.fingerprint.clone(),
-        pin: PIN.into(),
-    })
-    .expect("enrols");
+    core.enrol(&demo.enrol_request(PIN)).expect("enrols");
     drop(demo);
 
     let rotate = std::process::Command::new(env!("CARGO_BIN_EXE_fieldpost"))
@@ -365,21 +347,11 @@ fn a_rotated_server_key_is_followed_and_an_unendorsed_one_refused() {
 fn an_edited_recipient_list_is_detected_and_never_used() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("server.sqlite");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_address();
     let demo = demo_server(&db, &listen);
     let data = dir.path().join("device");
     let core = AppCore::new(&data);
-    core.enrol(&EnrolRequest {
-        server_url: demo.url.clone(),
-        code: demo.enum1_code.clone().expect("enum1's code"),
-        server_fingerprint: demo.fingerprint.clone(),
-        pin: PIN.into(),
-    })
-    .expect("enrols");
+    core.enrol(&demo.enrol_request(PIN)).expect("enrols");
     let officials: Vec<_> = items(&core).into_iter().filter(|a| !a.reserve).collect();
     moved(&core, &officials[0]);
 

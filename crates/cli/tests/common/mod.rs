@@ -73,6 +73,27 @@ pub fn demo_server(db: &Path, listen: &str) -> Demo {
     }
 }
 
+impl Demo {
+    /// What the enrol screen sends for `enum1`: this server, its printed code and fingerprint.
+    pub fn enrol_request(&self, pin: &str) -> fieldpost_proto::app::EnrolRequest {
+        fieldpost_proto::app::EnrolRequest {
+            server_url: self.url.clone(),
+            code: self.enum1_code.clone().expect("the demo prints enum1's code"),
+            server_fingerprint: self.fingerprint.clone(),
+            pin: pin.to_string(),
+        }
+    }
+}
+
+/// A loopback address with a port free now, for a server restarted on the same address.
+pub fn free_address() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
 /// `fieldpost stats --db DB` as a map of counts.
 pub fn stats(db: &Path) -> BTreeMap<String, i64> {
     let out = Command::new(FIELDPOST)
