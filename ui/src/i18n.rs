@@ -228,12 +228,12 @@ impl Msg {
             Msg::FieldRequired => ("Hãy điền ô này.", "Please fill in this field."),
             Msg::EnrolTitle => ("Đăng ký thiết bị", "Enrol this device"),
             Msg::EnrolIntro => (
-                "Nhập địa chỉ máy chủ, mã đăng ký một lần và mã nhận dạng máy chủ do giám sát viên cung cấp.",
+                "Nhập địa chỉ máy chủ, mã đăng ký một lần và dấu vân tay máy chủ do giám sát viên cung cấp.",
                 "Enter the server address, the one-time code and the server fingerprint your supervisor gave you.",
             ),
             Msg::ServerAddress => ("Địa chỉ máy chủ", "Server address"),
             Msg::EnrolCode => ("Mã đăng ký một lần", "One-time enrolment code"),
-            Msg::ServerFingerprint => ("Mã nhận dạng máy chủ", "Server fingerprint"),
+            Msg::ServerFingerprint => ("Dấu vân tay máy chủ", "Server fingerprint"),
             Msg::ServerFingerprintHint => (
                 "In bên cạnh mã đăng ký (ví dụ 3f2a-9c01-…). Ứng dụng chỉ tin máy chủ có đúng mã này.",
                 "Printed beside the enrolment code (for example 3f2a-9c01-…). The app trusts only the server with exactly this fingerprint.",
@@ -501,7 +501,7 @@ fn error_text(code: ErrorCode) -> (&'static str, &'static str) {
             "Some data on this device was changed outside the app, so it was not used. Connect and sync to fetch it again from the server; if it still fails, tell your supervisor now.",
         ),
         ErrorCode::ServerNotTrusted => (
-            "Câu trả lời không đến từ máy chủ của bạn (chữ ký không khớp), nên máy này không thay đổi gì. Có thể ai đó đang can thiệp vào kết nối: hãy thử lại bằng mạng khác và kiểm tra mã nhận dạng máy chủ với giám sát viên.",
+            "Câu trả lời không đến từ máy chủ của bạn (chữ ký không khớp), nên máy này không thay đổi gì. Có thể ai đó đang can thiệp vào kết nối: hãy thử lại bằng mạng khác và kiểm tra dấu vân tay máy chủ với giám sát viên.",
             "The answer did not come from your server (its signature does not match), so nothing was changed on this device. Someone may be interfering with the connection: try again on another network and check the server fingerprint with your supervisor.",
         ),
         ErrorCode::QuestionnaireUnsupported => (
