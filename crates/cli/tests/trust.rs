@@ -377,3 +377,32 @@ fn an_edited_recipient_list_is_detected_and_never_used() {
     let st = core.sync(|_| {}).expect("syncs with the server's list");
     assert_eq!(st.acknowledged_interviews, 1);
 }
+
+/// One engine, one compiled form: the device runs the server's compiled form, and a form its
+/// engine cannot run (a newer compiled-form schema) is refused at download, in words that say
+/// "update the app", not later as a refused batch.
+#[test]
+fn a_compiled_form_the_app_cannot_run_is_refused_at_download() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("server.sqlite");
+    let listen = free_address();
+    let demo = demo_server(&db, &listen);
+    drop(demo);
+    {
+        let con = rusqlite::Connection::open(&db).expect("server database");
+        let changed = con
+            .execute(
+                "UPDATE questionnaire SET compiled = replace(compiled, '\"schema_version\": 1,', '\"schema_version\": 99,')",
+                [],
+            )
+            .expect("edits the compiled form");
+        assert_eq!(changed, 1);
+    }
+    let demo = demo_server(&db, &listen);
+    let core = AppCore::new(dir.path().join("device"));
+    let e = core
+        .enrol(&demo.enrol_request(PIN))
+        .expect_err("the app cannot run schema 99");
+    assert_eq!(e.code, ErrorCode::QuestionnaireUnsupported, "{e}");
+    assert!(e.detail.contains("update the app"), "{e}");
+}
