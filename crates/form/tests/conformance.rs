@@ -72,6 +72,42 @@ fn workbooks(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The workbooks written here for the rules pyxform applies (tests/conformance/cases.json: each
+/// case names its sheets as rows of cells, header row first), built as real .xlsx files under
+/// `<target>/conformance-cases/` so pyxform reads exactly what FieldPost reads.
+fn case_workbooks(root: &Path) -> Vec<PathBuf> {
+    let text = std::fs::read_to_string(root.join("tests/conformance/cases.json"))
+        .expect("tests/conformance/cases.json readable");
+    let cases: Value = serde_json::from_str(&text).expect("cases.json is JSON");
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    let dir = target.join("conformance-cases");
+    std::fs::create_dir_all(&dir).expect("cases folder");
+    let mut out = Vec::new();
+    for case in cases.as_array().expect("a list of cases") {
+        let name = case["name"].as_str().expect("case name");
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        for sheet in case["sheets"].as_array().expect("sheets") {
+            let ws = wb.add_worksheet();
+            ws.set_name(sheet[0].as_str().expect("sheet name"))
+                .expect("valid sheet name");
+            for (r, row) in sheet[1].as_array().expect("rows").iter().enumerate() {
+                for (c, cell) in row.as_array().expect("cells").iter().enumerate() {
+                    let v = cell.as_str().expect("cells are text");
+                    if !v.is_empty() {
+                        ws.write_string(r as u32, c as u16, v).expect("cell");
+                    }
+                }
+            }
+        }
+        let path = dir.join(format!("{name}.xlsx"));
+        wb.save(&path).expect("case workbook written");
+        out.push(path);
+    }
+    out
+}
+
 /// The XForm bind type of a FieldPost data type.
 fn xform_type(t: DataType) -> &'static str {
     match t {
@@ -195,6 +231,8 @@ fn fieldpost_agrees_with_pyxform() {
         "expected the shared conformance workbooks, found {}",
         books.len()
     );
+    let mut books = books;
+    books.extend(case_workbooks(&root));
     let python = pyxform_python();
     let out = Command::new(&python)
         .arg(root.join("tests/conformance/pyxform_reference.py"))

@@ -6,6 +6,7 @@
 
 mod choices;
 pub mod node;
+mod params;
 pub mod refs;
 mod survey;
 pub mod types;

@@ -77,6 +77,8 @@ pub fn node_from_row(
     data_type: DataType,
     default_language: &str,
 ) -> Result<Node, ImportError> {
+    let parameters = parse_parameters(row.get(&["parameters"]), row.number)?;
+    super::params::check(type_word, &parameters, row.number)?;
     let b = |attr: &str| binding(row.get(&["bind", attr]));
     let bind = Bind {
         relevant: b("relevant"),
@@ -134,7 +136,7 @@ pub fn node_from_row(
         media: row.media(default_language),
         bind,
         appearance: row.get(&["control", "appearance"]).map(str::to_string),
-        parameters: parse_parameters(row.get(&["parameters"]), row.number)?,
+        parameters,
         attributes,
     })
 }
