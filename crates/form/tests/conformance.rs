@@ -209,7 +209,22 @@ fn compare_rejection(ours: &str, theirs: &str) -> Vec<String> {
             diffs.push(format!("message does not name row {row}"));
         }
     }
-    let first_line = theirs.lines().next().unwrap_or("");
+    // An apostrophe inside a word ("can't") is not a quote.
+    let chars: Vec<char> = theirs.lines().next().unwrap_or("").chars().collect();
+    let first_line: String = chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let between_letters = i > 0
+                && chars[i - 1].is_alphabetic()
+                && chars.get(i + 1).is_some_and(|n| n.is_alphabetic());
+            if c == '\'' && between_letters {
+                '\u{2019}'
+            } else {
+                c
+            }
+        })
+        .collect();
     for (i, part) in first_line.split('\'').enumerate() {
         if i % 2 == 1
             && !part.is_empty()

@@ -248,7 +248,10 @@ fn import_errors_name_sheet_row_and_column() {
     assert!(e.to_string().contains("circular"), "{e}");
     let bytes = common::workbook(&[(
         "survey",
-        &[&["type", "name", "relevant"], &["text", "x", "${nope} = 1"]],
+        &[
+            &["type", "name", "label", "relevant"],
+            &["text", "x", "X", "${nope} = 1"],
+        ],
     )]);
     let e = fieldpost_form::import_xlsform(&bytes).unwrap_err();
     assert!(

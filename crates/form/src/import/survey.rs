@@ -65,7 +65,11 @@ pub struct Builder<'a> {
     repeat_names: HashSet<String>,
     element_names: HashMap<String, usize>,
     question_names: HashSet<String>,
-    triggers: Vec<(String, u32)>,
+    /// (question named in a trigger, row of the triggered question, its name).
+    triggers: Vec<(String, u32, String)>,
+    /// Questions shown without label or hint, refused once every row is read (pyxform finds
+    /// them when it writes the XForm, after the row-by-row checks).
+    unlabelled: Vec<ImportError>,
     meta: Vec<Node>,
     attachments: Vec<String>,
     flat: bool,
@@ -73,6 +77,77 @@ pub struct Builder<'a> {
 
 fn err(row: u32, column: &str, msg: impl Into<String>) -> ImportError {
     ImportError::at(SHEET, row, column, msg)
+}
+
+/// A question shown to the enumerator needs a label, a hint or media, as pyxform requires; a
+/// guidance hint alone does not count, since it may be hidden on screen. Calculates, `hidden`
+/// fields, metadata and calculated or triggered fields without label or hint are not shown.
+fn check_label(node: &Node, row: u32) -> Result<(), ImportError> {
+    let shown = node.type_word != "calculate"
+        && node.type_word != "hidden"
+        && node.metadata.is_none()
+        && !((node.bind.calculation.is_some() || node.bind.trigger.is_some())
+            && node.label.is_empty()
+            && node.hint.is_empty());
+    if shown && node.label.is_empty() && node.hint.is_empty() && node.media.is_empty() {
+        let (column, what) = if node.guidance_hint.is_empty() {
+            ("label", "add a label (or a hint)")
+        } else {
+            (
+                "guidance_hint",
+                "a guidance hint alone may be hidden on screen: add a label or a hint",
+            )
+        };
+        return Err(err(
+            row,
+            column,
+            format!(
+                "The survey element named '{}' has no label or hint: {what}.",
+                node.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Is a `default` an expression (evaluated when the form opens) rather than a fixed value?
+/// pyxform's rule, on its lexer's tokens: arithmetic (`+ - * div mod`), a union `|`, brackets,
+/// parentheses, braces or a `${name}` make it dynamic. A calculate may stand on such a default
+/// alone, never on a fixed one.
+fn default_is_dynamic(text: &str) -> bool {
+    text.contains(['+', '-', '*', '|', '[', '(', '{'])
+        || text
+            .split(|c: char| c.is_whitespace())
+            .any(|w| w == "div" || w == "mod")
+}
+
+/// The question names in a `trigger` cell, as pyxform reads it: one `${name}` or several
+/// separated by commas. Text without a reference, a malformed reference, or two references
+/// without a comma between them are refused.
+fn trigger_names(text: &str, row: u32) -> Result<Vec<String>, ImportError> {
+    let not_ref = || {
+        err(
+            row,
+            "trigger",
+            "the 'trigger' value is invalid. Reference variables must start with '${', then a question name, and end with '}'.",
+        )
+    };
+    if text.len() <= 2 || !text.contains("${") {
+        return Err(not_ref());
+    }
+    let mut out = Vec::new();
+    for piece in text.split(',') {
+        let refs = super::refs::pyxform_refs(piece).map_err(|_| not_ref())?;
+        if refs.len() > 1 {
+            return Err(err(
+                row,
+                "trigger",
+                "the 'trigger' value is invalid. Reference variable lists must have a comma between each variable.",
+            ));
+        }
+        out.extend(refs.into_iter().map(|r| r.name));
+    }
+    Ok(out)
 }
 
 impl<'a> Builder<'a> {
@@ -98,6 +173,7 @@ impl<'a> Builder<'a> {
             element_names: HashMap::new(),
             question_names: HashSet::new(),
             triggers: Vec::new(),
+            unlabelled: Vec::new(),
             meta: Vec::new(),
             attachments: Vec::new(),
             flat: false,
@@ -173,13 +249,39 @@ impl<'a> Builder<'a> {
                 ),
             ));
         }
-        for (name, row) in std::mem::take(&mut self.triggers) {
-            if !self.question_names.contains(&name) {
+        let triggers = std::mem::take(&mut self.triggers);
+        for (name, row, _) in &triggers {
+            if !self.question_names.contains(name) {
                 return Err(err(
-                    row,
+                    *row,
                     "trigger",
                     format!(
                         "the 'trigger' value is invalid. Reference variables must contain a name from the 'survey' sheet. Could not find the name '{name}'."
+                    ),
+                ));
+            }
+        }
+        if let Some(e) = self.unlabelled.drain(..).next() {
+            return Err(e);
+        }
+        // A trigger fires when its question changes on screen: a question the enumerator never
+        // sees (a calculate, or a calculated or triggered field without label or hint) never
+        // changes that way, so pyxform refuses it as a trigger.
+        for (name, row, source) in &triggers {
+            if let Some(hidden) = self.nodes.iter().find(|x| {
+                x.kind == NodeKind::Field
+                    && &x.name == name
+                    && (x.type_word == "calculate"
+                        || ((x.bind.calculation.is_some() || x.bind.trigger.is_some())
+                            && x.label.is_empty()
+                            && x.hint.is_empty()))
+            }) {
+                return Err(err(
+                    *row,
+                    "trigger",
+                    format!(
+                        "The question ${{{}}} is not user-visible so it can't be used as a calculation trigger for question ${{{source}}}. Name in the trigger a question the enumerator answers, or give '{}' a label.",
+                        hidden.name, hidden.name
                     ),
                 ));
             }
@@ -250,8 +352,9 @@ impl<'a> Builder<'a> {
         let n = row.number;
 
         if let Some(t) = row.get(&["trigger"]) {
-            for r in super::refs::pyxform_refs(t).unwrap_or_default() {
-                self.triggers.push((r.name, n));
+            let source = row.get(&["name"]).unwrap_or_default().to_string();
+            for name in trigger_names(t, n)? {
+                self.triggers.push((name, n, source.clone()));
             }
         }
 
@@ -281,7 +384,7 @@ impl<'a> Builder<'a> {
         if let Some(info) = types::lookup(&type_text)
             && info.word == "calculate"
             && row.get(&["bind", "calculate"]).is_none()
-            && row.get(&["default"]).is_none()
+            && !row.get(&["default"]).is_some_and(default_is_dynamic)
         {
             return Err(err(n, "calculation", "Missing calculation."));
         }
@@ -419,6 +522,9 @@ impl<'a> Builder<'a> {
         )?;
         if info.metadata {
             node.metadata = Some(info.word.to_string());
+        }
+        if let Err(e) = check_label(&node, n) {
+            self.unlabelled.push(e);
         }
         self.push(node);
         Ok(())
@@ -664,6 +770,20 @@ impl<'a> Builder<'a> {
                 Some(_) => {}
             }
             node.appearance = Some("list-nolabel".into());
+        }
+        if from_file
+            && let Some(a) = node.appearance.as_deref()
+            && a.len() > 7
+            && a.contains("search(")
+            && a[a.find("search(").unwrap_or(0)..].contains(')')
+        {
+            return Err(err(
+                n,
+                "appearance",
+                format!(
+                    "Question '{name}' is a select from file type, using 'search()'. This combination is not supported. Remove the 'search()' usage, or change the select type (select_one {list} with the file as an external choice list)."
+                ),
+            ));
         }
         self.push(node);
         if let Some(o) = other {
