@@ -28,6 +28,14 @@ fn accepted(type_word: &str) -> Option<&'static [&'static str]> {
             "tick_labelset",
         ],
         "text" => &["rows"],
+        "audit" => &[
+            "identify-user",
+            "location-max-age",
+            "location-min-interval",
+            "location-priority",
+            "track-changes",
+            "track-changes-reasons",
+        ],
         "image" => &["app", "max-pixels"],
         "audio" => &["quality"],
         "geopoint" => &[
@@ -79,6 +87,7 @@ pub fn check(
     let get = |k: &str| params.get(k).map(String::as_str);
     match type_word {
         "range" => check_range(params, row)?,
+        "audit" => check_audit(params, row)?,
         "text" => {
             if let Some(v) = get("rows")
                 && v.trim().parse::<i64>().is_err()
@@ -182,6 +191,80 @@ pub fn check(
                 None => {}
             }
         }
+    }
+    Ok(())
+}
+
+/// The audit log's options: switches are `true`/`false`; location needs all three of priority,
+/// minimum interval and maximum age (whole seconds, the age not below the interval).
+fn check_audit(params: &BTreeMap<String, String>, row: u32) -> Result<(), ImportError> {
+    for key in ["track-changes", "identify-user"] {
+        if let Some(v) = params.get(key)
+            && v != "true"
+            && v != "false"
+        {
+            return Err(err(
+                row,
+                format!("{key} must be set to true or false: '{v}' is an invalid value."),
+            ));
+        }
+    }
+    if let Some(v) = params.get("track-changes-reasons")
+        && v != "on-form-edit"
+    {
+        return Err(err(
+            row,
+            format!("track-changes-reasons must be set to on-form-edit, not '{v}'."),
+        ));
+    }
+    let location = [
+        "location-priority",
+        "location-min-interval",
+        "location-max-age",
+    ];
+    if !location.iter().any(|k| params.contains_key(*k)) {
+        return Ok(());
+    }
+    let (Some(priority), Some(min), Some(max)) = (
+        params.get("location-priority"),
+        params.get("location-min-interval"),
+        params.get("location-max-age"),
+    ) else {
+        return Err(err(
+            row,
+            "To include location information in the audit, 'location-priority', 'location-min-interval', and 'location-max-age' are required parameters.",
+        ));
+    };
+    if !["no-power", "low-power", "balanced", "high-accuracy"].contains(&priority.as_str()) {
+        return Err(err(
+            row,
+            format!(
+                "Parameter location-priority must be set to no-power, low-power, balanced, or high-accuracy:'{priority}' is an invalid value"
+            ),
+        ));
+    }
+    let seconds = |key: &str, v: &str| -> Result<i64, ImportError> {
+        let n: i64 = v.trim().parse().map_err(|_| {
+            err(
+                row,
+                format!("Parameter {key} must have an integer value (seconds)."),
+            )
+        })?;
+        if n < 0 {
+            return Err(err(
+                row,
+                format!("Parameter {key} must be greater than or equal to zero."),
+            ));
+        }
+        Ok(n)
+    };
+    let min = seconds("location-min-interval", min)?;
+    let max = seconds("location-max-age", max)?;
+    if max < min {
+        return Err(err(
+            row,
+            "Parameter location-max-age must be greater than or equal to location-min-interval.",
+        ));
     }
     Ok(())
 }

@@ -201,7 +201,7 @@ pub fn process_header(header: &str, double_colon: bool, kind: SheetKind) -> Vec<
 }
 
 /// Token paths for every header of a sheet. Two headers meaning the same column (`image` and
-/// `media::image`) are refused, as pyxform refuses them.
+/// `media::image`) are refused, as pyxform refuses them, except on the settings sheet.
 pub fn process_headers(
     headers: &[Option<String>],
     kind: SheetKind,
@@ -216,7 +216,11 @@ pub fn process_headers(
             continue;
         };
         let tokens = process_header(h, double_colon, kind);
-        if let Some((_, other)) = seen.iter().find(|(t, _)| *t == tokens) {
+        // pyxform refuses two names for one column on the survey and choices sheets only; on
+        // the settings sheet (`form_id` beside `id_string`) the later column wins.
+        if kind != SheetKind::Settings
+            && let Some((_, other)) = seen.iter().find(|(t, _)| *t == tokens)
+        {
             return Err(ImportError::at(
                 sheet,
                 1,
