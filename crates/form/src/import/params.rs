@@ -159,6 +159,20 @@ pub fn check(
             }
         }
         _ => {
+            // A select from a file names the file's value and label columns: they go into an
+            // XPath, so they must be names.
+            for key in ["value", "label"] {
+                if let Some(v) = get(key)
+                    && !super::refs::is_xml_tag(v)
+                {
+                    return Err(err(
+                        row,
+                        format!(
+                            "the 'parameters ({key})' value is invalid. Names must begin with a letter or underscore. After the first character, names may contain letters, digits, underscores, hyphens, or periods. '{v}' is not a column name of the file."
+                        ),
+                    ));
+                }
+            }
             // Selects: randomize and its seed.
             match get("randomize") {
                 Some(v) if v != "true" && v != "false" => {
