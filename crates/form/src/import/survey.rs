@@ -70,6 +70,9 @@ pub struct Builder<'a> {
     /// Questions shown without label or hint, refused once every row is read (pyxform finds
     /// them when it writes the XForm, after the row-by-row checks).
     unlabelled: Vec<ImportError>,
+    /// Secondary instances the XForm will declare, in document order: (id, kind, source URI,
+    /// enclosing section as pyxform names it, row).
+    instances: Vec<(String, &'static str, String, String, u32)>,
     meta: Vec<Node>,
     attachments: Vec<String>,
     flat: bool,
@@ -174,10 +177,102 @@ impl<'a> Builder<'a> {
             question_names: HashSet::new(),
             triggers: Vec::new(),
             unlabelled: Vec::new(),
+            instances: Vec::new(),
             meta: Vec::new(),
             attachments: Vec::new(),
             flat: false,
         }
+    }
+
+    /// Records a secondary instance (a file or external data) declared at `row`.
+    fn note_instance(&mut self, id: &str, kind: &'static str, src: &str, row: u32) {
+        let context = match self.stack.last() {
+            Some(f) if f.kind != "survey" => format!(
+                "[type: {}, name: {}]",
+                f.kind,
+                f.name.clone().unwrap_or_default()
+            ),
+            _ => format!("[type: survey, name: {}]", self.settings.root_name),
+        };
+        self.instances
+            .push((id.to_string(), kind, src.to_string(), context, row));
+    }
+
+    /// One instance id must not stand for two sources: a file `items.csv` beside `items.xml`,
+    /// external data beside a file, or a file beside a choice list of the same name. ODK would
+    /// load only one of them.
+    fn check_instances(&self) -> Result<(), ImportError> {
+        let mut all: Vec<(String, &str, String, String, Option<u32>)> = self
+            .instances
+            .iter()
+            .map(|(i, k, s, c, r)| (i.clone(), *k, s.clone(), c.clone(), Some(*r)))
+            .collect();
+        all.extend(self.choices.iter().map(|l| {
+            (
+                l.name.clone(),
+                "choice",
+                "None".to_string(),
+                "survey".to_string(),
+                None,
+            )
+        }));
+        let mut seen: HashMap<&str, (&str, &str)> = HashMap::new();
+        for (id, kind, src, context, row) in &all {
+            match seen.get(id.as_str()) {
+                Some((pk, ps)) if ps != src => {
+                    let msg = format!(
+                        "The same instance id will be generated for different external instance source URIs. Please check the form. Instance name: '{id}', Existing type: '{pk}', Existing URI: '{ps}', Duplicate type: '{kind}', Duplicate URI: '{src}', Duplicate context: '{context}'. Rename the file or the choice list so that each has its own name."
+                    );
+                    return Err(match row {
+                        Some(r) => ImportError::at_row(SHEET, *r, msg),
+                        None => ImportError::new(Location::sheet("choices"), msg),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(id, (kind, src));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A select using `search()` gets its choices written inline, so its choice list cannot
+    /// also feed a select that does not use `search()`.
+    fn check_search_lists(&self) -> Result<(), ImportError> {
+        let selects: Vec<(&Node, bool)> = self
+            .nodes
+            .iter()
+            .filter(|x| x.kind == NodeKind::Field && x.choices_from == Some(ChoiceSource::Choices))
+            .filter(|x| !x.name.starts_with("reserved_name_for_field_list_labels_"))
+            .map(|x| {
+                let search = x
+                    .appearance
+                    .as_deref()
+                    .is_some_and(|a| a.len() > 7 && a.contains("search(") && a.contains(')'));
+                (x, search)
+            })
+            .collect();
+        for (q, _) in selects.iter().filter(|(_, search)| *search) {
+            let list = q.list_name.as_deref().unwrap_or_default();
+            let others: Vec<String> = selects
+                .iter()
+                .filter(|(o, search)| !search && o.list_name.as_deref() == Some(list))
+                .map(|(o, _)| format!("'{}'", o.name))
+                .collect();
+            if !others.is_empty() {
+                let msg = format!(
+                    "Question '{}' uses 'search()', and its select type references the choice list name '{list}'. This choice list name is referenced by at least one other question that is not using 'search()', which will not work: {}. Either 1) use 'search()' for all questions using this choice list name, or 2) use a different choice list name for the question using 'search()'.",
+                    q.name,
+                    others.join(", ")
+                );
+                return Err(match q.row {
+                    Some(r) => err(r, "appearance", msg),
+                    None => ImportError::new(Location::sheet(SHEET), msg),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn warn(&mut self, row: u32, msg: impl Into<String>) {
@@ -264,6 +359,8 @@ impl<'a> Builder<'a> {
         if let Some(e) = self.unlabelled.drain(..).next() {
             return Err(e);
         }
+        self.check_instances()?;
+        self.check_search_lists()?;
         // A trigger fires when its question changes on screen: a question the enumerator never
         // sees (a calculate, or a calculated or triggered field without label or hint) never
         // changes that way, so pyxform refuses it as a trigger.
@@ -486,6 +583,12 @@ impl<'a> Builder<'a> {
                 "csv"
             };
             self.attachments.push(format!("{name}.{ext}"));
+            let src = if ext == "csv" {
+                format!("jr://file-csv/{name}.csv")
+            } else {
+                format!("jr://file/{name}.xml")
+            };
+            self.note_instance(&name, "external", &src, n);
             return Ok(());
         }
         if let Some(why) = types::unsupported(&type_text) {
@@ -659,6 +762,13 @@ impl<'a> Builder<'a> {
             source = ChoiceSource::External;
         } else if is_file_ext {
             self.attachments.push(list.clone());
+            let stem = list.rsplit_once('.').map(|(a, _)| a).unwrap_or(&list);
+            let src = if ext.as_deref() == Some("csv") {
+                format!("jr://file-csv/{list}")
+            } else {
+                format!("jr://file/{list}")
+            };
+            self.note_instance(stem, "file", &src, n);
             source = ChoiceSource::File;
         } else if list.contains("${") {
             return Err(err(
