@@ -24,46 +24,74 @@ fn fingerprint(canonical: &[u8]) -> String {
     d.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The device's Ed25519 signing key. Kept as its PKCS#8 document so the store can persist it.
-pub struct DeviceSigningKey {
+/// An Ed25519 key pair with the PKCS#8 document it was read from (so its owner can persist it):
+/// what the device signing key and the server signing key (`crate::reply`) are made of.
+pub(crate) struct Ed25519Pair {
     pkcs8: Vec<u8>,
     pair: Ed25519KeyPair,
 }
 
-impl DeviceSigningKey {
-    /// Makes a new key from the system random number generator.
-    pub fn generate() -> Result<Self, KeyError> {
+impl Ed25519Pair {
+    pub(crate) fn generate() -> Result<Self, KeyError> {
         let doc =
             Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| KeyError::Random)?;
-        Self::from_pkcs8(doc.as_ref())
+        Self::from_pkcs8(doc.as_ref()).ok_or(KeyError::Random)
     }
 
     /// Reads a PKCS#8 document (v2 as `ring` writes it, or v1 as `openssl genpkey` writes it).
-    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, KeyError> {
-        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
-            .map_err(|_| KeyError::DeviceSigningKey)?;
-        Ok(Self {
+    pub(crate) fn from_pkcs8(pkcs8: &[u8]) -> Option<Self> {
+        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).ok()?;
+        Some(Self {
             pkcs8: pkcs8.to_vec(),
             pair,
         })
     }
 
-    /// The PKCS#8 document, to store (it is secret: keep it encrypted at rest).
-    pub fn pkcs8(&self) -> &[u8] {
+    pub(crate) fn pkcs8(&self) -> &[u8] {
         &self.pkcs8
     }
 
-    /// The public half, which the device registers with the server at enrolment.
-    pub fn public_key(&self) -> DevicePublicKey {
+    pub(crate) fn public_raw(&self) -> [u8; 32] {
         let mut raw = [0u8; 32];
         raw.copy_from_slice(self.pair.public_key().as_ref());
-        DevicePublicKey(raw)
+        raw
     }
 
     pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
         let mut sig = [0u8; 64];
         sig.copy_from_slice(self.pair.sign(message).as_ref());
         sig
+    }
+}
+
+/// The device's Ed25519 signing key. Kept as its PKCS#8 document so the store can persist it.
+pub struct DeviceSigningKey(Ed25519Pair);
+
+impl DeviceSigningKey {
+    /// Makes a new key from the system random number generator.
+    pub fn generate() -> Result<Self, KeyError> {
+        Ed25519Pair::generate().map(Self)
+    }
+
+    /// Reads a PKCS#8 document (v2 as `ring` writes it, or v1 as `openssl genpkey` writes it).
+    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, KeyError> {
+        Ed25519Pair::from_pkcs8(pkcs8)
+            .map(Self)
+            .ok_or(KeyError::DeviceSigningKey)
+    }
+
+    /// The PKCS#8 document, to store (it is secret: keep it encrypted at rest).
+    pub fn pkcs8(&self) -> &[u8] {
+        self.0.pkcs8()
+    }
+
+    /// The public half, which the device registers with the server at enrolment.
+    pub fn public_key(&self) -> DevicePublicKey {
+        DevicePublicKey(self.0.public_raw())
+    }
+
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.0.sign(message)
     }
 }
 

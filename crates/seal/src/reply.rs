@@ -19,11 +19,11 @@
 //! Ed25519 signatures (ring) over length-prefixed fields.
 
 use crate::error::KeyError;
+use crate::keys::Ed25519Pair;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use ring::digest::{SHA256, digest};
-use ring::rand::SystemRandom;
-use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use ring::signature::{ED25519, UnparsedPublicKey};
 use std::fmt;
 use std::str::FromStr;
 use thiserror::Error;
@@ -46,7 +46,9 @@ pub const MAX_NONCE_LEN: usize = 64;
 /// Why a reply is not trusted. Each one means "change nothing on the device".
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ReplyError {
-    #[error("the reply is not signed by a server (no signature); it may have been altered on the way")]
+    #[error(
+        "the reply is not signed by a server (no signature); it may have been altered on the way"
+    )]
     Unsigned,
     #[error("the reply's signature or signing key cannot be read")]
     Malformed,
@@ -64,50 +66,38 @@ pub enum ReplyError {
 }
 
 /// The server's signing key (Ed25519), kept as its PKCS#8 document.
-pub struct ServerSigningKey {
-    pkcs8: Vec<u8>,
-    pair: Ed25519KeyPair,
-}
+pub struct ServerSigningKey(Ed25519Pair);
 
 impl ServerSigningKey {
     pub fn generate() -> Result<Self, KeyError> {
-        let doc =
-            Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| KeyError::Random)?;
-        Self::from_pkcs8(doc.as_ref())
+        Ed25519Pair::generate().map(Self)
     }
 
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, KeyError> {
-        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
-            .map_err(|_| KeyError::ServerSigningKey)?;
-        Ok(Self {
-            pkcs8: pkcs8.to_vec(),
-            pair,
-        })
+        Ed25519Pair::from_pkcs8(pkcs8)
+            .map(Self)
+            .ok_or(KeyError::ServerSigningKey)
     }
 
     /// The PKCS#8 document, to keep in the server's data folder (secret).
     pub fn pkcs8(&self) -> &[u8] {
-        &self.pkcs8
+        self.0.pkcs8()
     }
 
     pub fn public_key(&self) -> ServerPublicKey {
-        let mut raw = [0u8; 32];
-        raw.copy_from_slice(self.pair.public_key().as_ref());
-        ServerPublicKey(raw)
+        ServerPublicKey(self.0.public_raw())
     }
 
     /// Signs one reply; the result goes in [`SIGNATURE_HEADER`].
     pub fn sign_reply(&self, ctx: &ReplyContext<'_>, status: u16, body: &[u8]) -> String {
-        B64.encode(self.pair.sign(&ctx.message(status, body)))
+        B64.encode(self.0.sign(&ctx.message(status, body)))
     }
 
     /// Endorses `next` as this server's successor key.
     pub fn endorse(&self, next: &ServerPublicKey) -> Endorsement {
-        let mut sig = [0u8; 64];
-        sig.copy_from_slice(self.pair.sign(&endorse_message(next)).as_ref());
         Endorsement {
             key: *next,
-            signature: sig,
+            signature: self.0.sign(&endorse_message(next)),
         }
     }
 }
@@ -135,7 +125,10 @@ impl ServerPublicKey {
     /// another key with the same fingerprint costs about 2^80 key generations.
     pub fn fingerprint(&self) -> String {
         let d = digest(&SHA256, &self.0);
-        let hex: String = d.as_ref()[..10].iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = d.as_ref()[..10]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         hex.as_bytes()
             .chunks(4)
             .map(|c| String::from_utf8_lossy(c).into_owned())
