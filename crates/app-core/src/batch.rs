@@ -60,9 +60,7 @@ impl Sealer {
     pub fn seal_pending(&self, store: &mut Store, batch_size: usize) -> Result<u64, CommandError> {
         let pending = store.unbatched_interviews().map_err(error::store)?;
         let refused = store.refused_interviews().map_err(error::store)?;
-        let chunks = pending
-            .chunks(batch_size.max(1))
-            .chain(refused.chunks(1));
+        let chunks = pending.chunks(batch_size.max(1)).chain(refused.chunks(1));
         let mut sealed_bytes = 0;
         for chunk in chunks {
             let (summaries, payload) = content(store, chunk, self.enumerator_id)?;

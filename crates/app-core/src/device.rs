@@ -85,7 +85,11 @@ pub async fn enrol(store: &mut Store, req: &EnrolRequest) -> Result<(), CommandE
     }
     // The reply must be signed by a key with the fingerprint from the enrolment sheet; that key
     // is then pinned, and every later reply must be signed by it (or by its endorsed successor).
-    let server = Server::new(&url, None, Trust::Fingerprint(req.server_fingerprint.clone()))?;
+    let server = Server::new(
+        &url,
+        None,
+        Trust::Fingerprint(req.server_fingerprint.clone()),
+    )?;
     let enrolled = server
         .enrol(&v1::EnrolRequest {
             code: req.code.trim().to_string(),
@@ -94,7 +98,10 @@ pub async fn enrol(store: &mut Store, req: &EnrolRequest) -> Result<(), CommandE
         })
         .await?;
     let pinned = server.signer().ok_or_else(|| {
-        CommandError::new(ErrorCode::ServerNotTrusted, "the enrolment reply has no signer")
+        CommandError::new(
+            ErrorCode::ServerNotTrusted,
+            "the enrolment reply has no signer",
+        )
     })?;
     store
         .set_secret(keys::DEVICE_TOKEN, enrolled.device_token.as_bytes())
@@ -147,9 +154,12 @@ pub(crate) fn credentials(store: &Store) -> Result<Credentials, CommandError> {
                 "no pinned server key; enrol the device again",
             )
         })?;
-    let server_key = String::from_utf8_lossy(&server_key)
-        .parse()
-        .map_err(|e| CommandError::new(ErrorCode::StoreUnavailable, format!("pinned server key: {e}")))?;
+    let server_key = String::from_utf8_lossy(&server_key).parse().map_err(|e| {
+        CommandError::new(
+            ErrorCode::StoreUnavailable,
+            format!("pinned server key: {e}"),
+        )
+    })?;
     Ok(Credentials {
         url,
         token: String::from_utf8_lossy(&token).into_owned(),
@@ -164,7 +174,11 @@ fn server(store: &Store) -> Result<Server, CommandError> {
 }
 
 /// Pins the server's successor key when a verified reply was signed by it (a key rotation).
-fn pin_rotation(store: &mut Store, server: &Server, pinned: ServerPublicKey) -> Result<(), CommandError> {
+fn pin_rotation(
+    store: &mut Store,
+    server: &Server,
+    pinned: ServerPublicKey,
+) -> Result<(), CommandError> {
     if let Some(signer) = server.signer()
         && signer != pinned
     {
@@ -210,7 +224,11 @@ pub(crate) async fn refresh_recipients(store: &mut Store) -> Result<(), CommandE
     // The versions the server has, so a held interview refused for a missing questionnaire
     // goes again in this very sync once HQ has loaded it (see `refusal_context`).
     let versions: v1::Questionnaires = server.get("/device/questionnaires").await?;
-    let names: Vec<&str> = versions.versions.iter().map(|v| v.version.as_str()).collect();
+    let names: Vec<&str> = versions
+        .versions
+        .iter()
+        .map(|v| v.version.as_str())
+        .collect();
     store
         .set_setting(keys::SERVER_VERSIONS, Some(&names.join("\n")))
         .map_err(error::store)?;
@@ -234,7 +252,11 @@ pub async fn refresh(store: &mut Store) -> Result<(), CommandError> {
                 "the survey has no questionnaire yet; ask your supervisor",
             )
         })?;
-    let names: Vec<&str> = versions.versions.iter().map(|v| v.version.as_str()).collect();
+    let names: Vec<&str> = versions
+        .versions
+        .iter()
+        .map(|v| v.version.as_str())
+        .collect();
     store
         .set_setting(keys::SERVER_VERSIONS, Some(&names.join("\n")))
         .map_err(error::store)?;
@@ -275,12 +297,19 @@ pub async fn refresh(store: &mut Store) -> Result<(), CommandError> {
 /// Downloads the server's compiled form of `version`, not the workbook: the device runs exactly
 /// what ingest checks answers against. A form this engine cannot run is reported now, at
 /// download, not as a refused batch later.
-async fn download_form(store: &mut Store, server: &Server, version: &str) -> Result<(), CommandError> {
+async fn download_form(
+    store: &mut Store,
+    server: &Server,
+    version: &str,
+) -> Result<(), CommandError> {
     let bytes = server
         .get_bytes(&format!("/device/questionnaires/{version}/form"))
         .await?;
     let text = String::from_utf8(bytes).map_err(|_| {
-        CommandError::new(ErrorCode::QuestionnaireUnavailable, "the compiled form is not UTF-8")
+        CommandError::new(
+            ErrorCode::QuestionnaireUnavailable,
+            "the compiled form is not UTF-8",
+        )
     })?;
     let form = fieldpost_form::Form::from_json(&text).map_err(|e| {
         CommandError::new(

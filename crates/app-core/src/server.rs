@@ -63,8 +63,11 @@ impl Server {
     }
 
     pub async fn enrol(&self, req: &v1::EnrolRequest) -> Result<v1::EnrolResponse, CommandError> {
-        let body = serde_json::to_vec(req).map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?;
-        let v = self.send(reqwest::Method::POST, "/enrol", Some(body)).await?;
+        let body = serde_json::to_vec(req)
+            .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?;
+        let v = self
+            .send(reqwest::Method::POST, "/enrol", Some(body))
+            .await?;
         parse(v)
     }
 

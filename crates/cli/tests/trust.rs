@@ -10,7 +10,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use fieldpost_app_core::AppCore;
-use fieldpost_proto::app::{AssignmentItem, EnrolRequest, ErrorCode, NonResponseCode, NonResponseRequest};
+use fieldpost_proto::app::{
+    AssignmentItem, EnrolRequest, ErrorCode, NonResponseCode, NonResponseRequest,
+};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
@@ -79,9 +81,12 @@ async fn forward(
             Mode::AddRecipient => {
                 let mut v: Value = serde_json::from_slice(&bytes).expect("json");
                 let evil = fieldpost_seal::Identity::generate().to_public();
-                v["recipients"].as_array_mut().expect("recipients").push(json!({
-                    "public_key": evil.to_string(), "key_id": evil.key_id(), "purpose": "escrow"
-                }));
+                v["recipients"]
+                    .as_array_mut()
+                    .expect("recipients")
+                    .push(json!({
+                        "public_key": evil.to_string(), "key_id": evil.key_id(), "purpose": "escrow"
+                    }));
                 bytes = serde_json::to_vec(&v).expect("json");
             }
             // The server has spent the code; the device never hears back. Unwinding ends this
@@ -111,9 +116,7 @@ fn proxy(upstream: &str) -> (String, Arc<Proxy>, tokio::runtime::Runtime) {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("binds");
     let addr = listener.local_addr().expect("address");
-    let app = axum::Router::new()
-        .fallback(forward)
-        .with_state(p.clone());
+    let app = axum::Router::new().fallback(forward).with_state(p.clone());
     rt.spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -167,7 +170,9 @@ fn a_tampering_proxy_changes_nothing_on_the_device() {
 
     // A key slipped into the enrolment reply: the signature no longer verifies.
     set(Mode::AddRecipient);
-    let e = core.enrol(&request).expect_err("a tampered reply is refused");
+    let e = core
+        .enrol(&request)
+        .expect_err("a tampered reply is refused");
     assert_eq!(e.code, ErrorCode::ServerNotTrusted, "{e}");
     assert!(!core.app_status().expect("status").enrolled);
 
@@ -193,7 +198,9 @@ fn a_tampering_proxy_changes_nothing_on_the_device() {
     let officials: Vec<_> = list.iter().filter(|a| !a.reserve).collect();
     moved(&core, officials[0]);
     set(Mode::ForgeAck);
-    let e = core.sync(|_| {}).expect_err("a forged acknowledgement is no acknowledgement");
+    let e = core
+        .sync(|_| {})
+        .expect_err("a forged acknowledgement is no acknowledgement");
     assert_eq!(e.code, ErrorCode::ServerNotTrusted, "{e}");
     let st = core.sync_status().expect("status");
     assert_eq!((st.pending_interviews, st.acknowledged_interviews), (1, 0));
@@ -243,11 +250,9 @@ fn a_key_added_after_enrolment_reaches_the_device_and_a_refusal_blocks_nothing()
     moved(&core, officials[0]);
     let bad = core.open_interview(officials[1].id).expect("opens");
     {
-        let mut store = fieldpost_store::Store::open_unlocked(
-            &data.join(fieldpost_app_core::STORE_FILE),
-            PIN,
-        )
-        .expect("second connection");
+        let mut store =
+            fieldpost_store::Store::open_unlocked(&data.join(fieldpost_app_core::STORE_FILE), PIN)
+                .expect("second connection");
         store
             .set_answer(bad.interview_id, "no_such_question", &json!("x"))
             .expect("written behind the engine's back");
@@ -266,7 +271,9 @@ fn a_key_added_after_enrolment_reaches_the_device_and_a_refusal_blocks_nothing()
         .expect("sample");
     assert!(r.status().is_success(), "{}", r.text().unwrap_or_default());
 
-    let st = core.sync(|_| {}).expect("the sync goes through the refusal");
+    let st = core
+        .sync(|_| {})
+        .expect("the sync goes through the refusal");
     assert_eq!(st.acknowledged_interviews, 1, "the good interview went");
     assert_eq!(st.held.len(), 1, "{:?}", st.held);
     assert_eq!(st.held[0].interview_id, bad.interview_id);
@@ -292,8 +299,15 @@ fn a_key_added_after_enrolment_reaches_the_device_and_a_refusal_blocks_nothing()
         .iter()
         .filter(|i| i["kind"] == "questionnaire_mismatch")
         .collect();
-    assert_eq!(refusals.len(), 2, "the batch of two, then the interview alone: {seen:?}");
-    assert!(!seen.iter().any(|i| i["kind"] == "wrong_recipient"), "{seen:?}");
+    assert_eq!(
+        refusals.len(),
+        2,
+        "the batch of two, then the interview alone: {seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|i| i["kind"] == "wrong_recipient"),
+        "{seen:?}"
+    );
 
     // The next sync does not send the held interview again (no new incident, no new archive).
     let st = core.sync(|_| {}).expect("syncs");
@@ -319,14 +333,23 @@ fn a_rotated_server_key_is_followed_and_an_unendorsed_one_refused() {
         .arg(&data_dir)
         .output()
         .expect("runs");
-    assert!(rotate.status.success(), "{}", String::from_utf8_lossy(&rotate.stderr));
+    assert!(
+        rotate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotate.stderr)
+    );
     let new_fingerprint = String::from_utf8_lossy(&rotate.stdout).trim().to_string();
     let demo = demo_server(&db, &listen);
-    assert_eq!(demo.fingerprint, new_fingerprint, "new sheets print the new key");
+    assert_eq!(
+        demo.fingerprint, new_fingerprint,
+        "new sheets print the new key"
+    );
 
     let officials: Vec<_> = items(&core).into_iter().filter(|a| !a.reserve).collect();
     moved(&core, &officials[0]);
-    let st = core.sync(|_| {}).expect("the device follows the endorsed key");
+    let st = core
+        .sync(|_| {})
+        .expect("the device follows the endorsed key");
     assert_eq!(st.acknowledged_interviews, 1);
     drop(demo);
 
@@ -369,7 +392,10 @@ fn an_edited_recipient_list_is_detected_and_never_used() {
     let e = core.sync(|_| {}).expect_err("the edited list is detected");
     assert_eq!(e.code, ErrorCode::StoreTampered, "{e}");
     let store = fieldpost_store::Store::open_unlocked(&file, PIN).expect("opens");
-    assert!(store.outbox().expect("outbox").is_empty(), "nothing was sealed");
+    assert!(
+        store.outbox().expect("outbox").is_empty(),
+        "nothing was sealed"
+    );
     drop(store);
 
     // Online, the server's signed list replaces it and the interview goes.

@@ -126,10 +126,9 @@ impl Store {
     /// Releases the held interviews refused in another context than `context` (the server's
     /// keys or questionnaires changed since): they are sealed and sent again. Returns how many.
     pub fn release_held(&mut self, context: &str) -> Result<usize> {
-        Ok(self.conn.execute(
-            "DELETE FROM held_interview WHERE context <> ?1",
-            [context],
-        )?)
+        Ok(self
+            .conn
+            .execute("DELETE FROM held_interview WHERE context <> ?1", [context])?)
     }
 
     /// Finished interviews whose last batch was refused and that are not held: to be sealed

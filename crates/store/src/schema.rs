@@ -173,7 +173,13 @@ ALTER TABLE paradata DROP COLUMN kind;
 
 /// All migrations, oldest first. Index `i` takes the schema to version `i + 1`.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(crate::refusals::SCHEMA)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up(V3),
+        M::up(V4),
+        M::up(crate::refusals::SCHEMA),
+    ])
 }
 
 /// The newest schema version this build knows.

@@ -47,7 +47,9 @@ pub fn Enrol() -> impl IntoView {
         ev.prevent_default();
         let (s, k, p, p2) = (server.get(), code.get(), pin.get(), pin2.get());
         let f = fingerprint.get();
-        problem.set(check(&s, &k, &p, &p2).or_else(|| f.trim().is_empty().then_some(Msg::FieldRequired)));
+        problem.set(
+            check(&s, &k, &p, &p2).or_else(|| f.trim().is_empty().then_some(Msg::FieldRequired)),
+        );
         error.set(None);
         if problem.get_untracked().is_some() || busy.get_untracked() {
             return;

@@ -69,9 +69,8 @@ pub fn judge(reply: Reply, sequence: u64, digest: &str) -> Verdict {
         Reply::Error { code, .. } if code.is_retryable() => Verdict::Retry,
         Reply::Error {
             code:
-                code @ (ErrorCode::Unauthenticated
-                | ErrorCode::RevokedDevice
-                | ErrorCode::UnknownDevice),
+                code
+                @ (ErrorCode::Unauthenticated | ErrorCode::RevokedDevice | ErrorCode::UnknownDevice),
             ..
         } => Verdict::Stop(code),
         Reply::Error { code, .. } => Verdict::Rejected(code),

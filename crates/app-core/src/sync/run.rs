@@ -185,4 +185,3 @@ fn held(
         })
         .collect()
 }
-

@@ -352,8 +352,12 @@ fn prepare_device(
     // As the app does: the enrolment reply must be signed by the key with the code's
     // fingerprint, and every later reply by that key.
     let api = |e: fieldpost_proto::app::CommandError| SimError::Api(e.to_string());
-    let enroller = Server::new(&cfg.server, None, Trust::Fingerprint(plan.fingerprint.clone()))
-        .map_err(api)?;
+    let enroller = Server::new(
+        &cfg.server,
+        None,
+        Trust::Fingerprint(plan.fingerprint.clone()),
+    )
+    .map_err(api)?;
     let enrolled: EnrolResponse = rt
         .block_on(enroller.enrol(&EnrolRequest {
             code: plan.code.clone(),
@@ -370,7 +374,9 @@ fn prepare_device(
         Trust::Pinned(server_key),
     )
     .map_err(api)?;
-    let assignments: Assignments = rt.block_on(device.get("/device/assignments")).map_err(api)?;
+    let assignments: Assignments = rt
+        .block_on(device.get("/device/assignments"))
+        .map_err(api)?;
     let recipients: Vec<Recipient> = enrolled
         .recipients
         .iter()

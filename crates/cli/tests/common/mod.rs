@@ -78,7 +78,10 @@ impl Demo {
     pub fn enrol_request(&self, pin: &str) -> fieldpost_proto::app::EnrolRequest {
         fieldpost_proto::app::EnrolRequest {
             server_url: self.url.clone(),
-            code: self.enum1_code.clone().expect("the demo prints enum1's code"),
+            code: self
+                .enum1_code
+                .clone()
+                .expect("the demo prints enum1's code"),
             server_fingerprint: self.fingerprint.clone(),
             pin: pin.to_string(),
         }

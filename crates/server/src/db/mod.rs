@@ -258,19 +258,40 @@ mod url_tests {
 
     #[test]
     fn sqlite_urls_as_users_write_them() {
-        assert_eq!(sqlite("sqlite:/srv/fp/server.db"), PathBuf::from("/srv/fp/server.db"));
-        assert_eq!(sqlite("sqlite:///srv/fp/server.db"), PathBuf::from("/srv/fp/server.db"));
-        assert_eq!(sqlite("sqlite://data/server.db"), PathBuf::from("data/server.db"));
+        assert_eq!(
+            sqlite("sqlite:/srv/fp/server.db"),
+            PathBuf::from("/srv/fp/server.db")
+        );
+        assert_eq!(
+            sqlite("sqlite:///srv/fp/server.db"),
+            PathBuf::from("/srv/fp/server.db")
+        );
+        assert_eq!(
+            sqlite("sqlite://data/server.db"),
+            PathBuf::from("data/server.db")
+        );
         assert_eq!(sqlite("sqlite:server.db"), PathBuf::from("server.db"));
-        assert_eq!(sqlite("SQLite:/srv/server.db"), PathBuf::from("/srv/server.db"));
-        assert_eq!(sqlite("/srv/fp/server.db"), PathBuf::from("/srv/fp/server.db"));
+        assert_eq!(
+            sqlite("SQLite:/srv/server.db"),
+            PathBuf::from("/srv/server.db")
+        );
+        assert_eq!(
+            sqlite("/srv/fp/server.db"),
+            PathBuf::from("/srv/fp/server.db")
+        );
         assert_eq!(sqlite("server.db"), PathBuf::from("server.db"));
-        assert_eq!(sqlite("./my data/server.db"), PathBuf::from("./my data/server.db"));
+        assert_eq!(
+            sqlite("./my data/server.db"),
+            PathBuf::from("./my data/server.db")
+        );
     }
 
     #[test]
     fn postgres_urls_pass_through() {
-        for u in ["postgres://fp@db:5432/fp", "postgresql://fp@db/fp?sslmode=require"] {
+        for u in [
+            "postgres://fp@db:5432/fp",
+            "postgresql://fp@db/fp?sslmode=require",
+        ] {
             assert_eq!(DbUrl::parse(u).expect("parses"), DbUrl::Postgres(u.into()));
         }
     }
@@ -288,7 +309,10 @@ mod url_tests {
         ] {
             let e = DbUrl::parse(url).expect_err(url).to_string();
             assert!(e.contains(why), "{url}: {e}");
-            assert!(e.contains("sqlite:///"), "{url}: the message shows the forms: {e}");
+            assert!(
+                e.contains("sqlite:///"),
+                "{url}: the message shows the forms: {e}"
+            );
         }
     }
 }

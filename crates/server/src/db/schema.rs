@@ -7,7 +7,8 @@
 use super::{Backend, DbError, Dialect, Sql, Value};
 
 /// Migrations in order; the database records how many ran. Never edit one that shipped: add one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE survey (
     id         TEXT PRIMARY KEY,
     code       TEXT NOT NULL UNIQUE,
@@ -151,7 +152,8 @@ ALTER TABLE incident ADD COLUMN counted_device_id TEXT;
 ALTER TABLE incident ADD COLUMN duplicate_interview_id TEXT;
 ALTER TABLE incident ADD COLUMN duplicate_device_id TEXT;
 CREATE INDEX incident_at ON incident (at);
-"#];
+"#,
+];
 
 fn dialect_sql(sql: &str, dialect: Dialect) -> String {
     let blob = match dialect {

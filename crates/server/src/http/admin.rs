@@ -10,9 +10,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use chrono::{Duration, Utc};
 use fieldpost_proto::v1::{
-    Account, EnrolmentCode, ErrorCode, NewAccount, NewEnrolmentCode,
-    NewRecipient, NewSurvey, Progress, ProgressQuery, QuestionnaireVersion, RecipientKey, Role,
-    SampleUploaded, Survey,
+    Account, EnrolmentCode, ErrorCode, NewAccount, NewEnrolmentCode, NewRecipient, NewSurvey,
+    Progress, ProgressQuery, QuestionnaireVersion, RecipientKey, Role, SampleUploaded, Survey,
 };
 use fieldpost_seal::Recipient;
 use uuid::Uuid;

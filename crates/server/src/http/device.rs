@@ -6,17 +6,17 @@ use crate::archive::DeviceRecord;
 use crate::auth;
 use crate::ingest::Source;
 use crate::storage::NewDevice;
-use axum::{Extension, Json};
-use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use chrono::Utc;
 use fieldpost_proto::v1::{
     Assignments, BatchAck, CodeLists, EnrolRequest, EnrolResponse, ErrorCode, Questionnaires,
     Recipients,
 };
 use fieldpost_seal::DevicePublicKey;
+use std::time::Instant;
 
 pub async fn enrol(
     State(state): State<AppState>,

@@ -81,10 +81,7 @@ pub fn router(state: AppState) -> Router {
     let guard = std::sync::Arc::new(guard::Guard::default());
     let api = Router::new()
         .route("/openapi.json", get(openapi))
-        .route(
-            "/sessions",
-            post(accounts::login).delete(accounts::logout),
-        )
+        .route("/sessions", post(accounts::login).delete(accounts::logout))
         .route("/account/password", put(accounts::change_password))
         .route(
             "/surveys",

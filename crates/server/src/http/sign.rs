@@ -13,8 +13,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use fieldpost_seal::reply::{
-    ENDORSEMENTS_HEADER, MAX_NONCE_LEN, NONCE_HEADER, ReplyContext, SIGNATURE_HEADER,
-    SIGNER_HEADER,
+    ENDORSEMENTS_HEADER, MAX_NONCE_LEN, NONCE_HEADER, ReplyContext, SIGNATURE_HEADER, SIGNER_HEADER,
 };
 
 /// Largest reply body signed (a compiled questionnaire with its code lists is a few MiB).
@@ -58,9 +57,7 @@ pub async fn sign_replies(State(state): State<AppState>, req: Request, next: Nex
         nonce: &nonce,
     };
     let identity = &state.identity;
-    let signature = identity
-        .key
-        .sign_reply(&ctx, parts.status.as_u16(), &bytes);
+    let signature = identity.key.sign_reply(&ctx, parts.status.as_u16(), &bytes);
     let mut put = |name: &'static str, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
             parts.headers.insert(name, v);
