@@ -240,7 +240,10 @@ test('devices upload; the progress screen shows the same counts as `fieldpost st
     await page.waitForFunction((b) => document.querySelector(`#by-${b}`)?.getAttribute('aria-pressed') === 'true', by);
     if (by === 'commune') await shoot('progress-admin-commune');
   }
-  // An enumerator's row names the account, not its id.
+  // An enumerator's row names the account, not its id. The rows are fetched after the button
+  // shows pressed, and the total is the same in every grouping: wait for the rows themselves.
+  await page.waitForFunction(() => /sim1-/.test(document.querySelector('#progress-table tbody')?.textContent ?? ''),
+    null, { timeout: 15000 });
   assert.match(await page.textContent("#progress-table tbody"), /sim1-/);
   await page.click('#by-province');
   await page.waitForFunction(() => document.querySelector('#by-province')?.getAttribute('aria-pressed') === 'true');
